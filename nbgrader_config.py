@@ -1,0 +1,26 @@
+"""nbgrader configuration: maps nbgrader's course directory onto the kit's top-level layout.
+
+solutions/<a>/<a>.ipynb  -> instructor source (nbgrader's "source")
+notebooks/<a>/<a>.ipynb  -> student release, committed
+autograder/...           -> submissions, autograded copies, feedback and the gradebook
+"""
+import os
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "cs231kit"
+c.CourseDirectory.root = _here
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = "autograder/submitted"
+c.CourseDirectory.autograded_directory = "autograder/autograded"
+c.CourseDirectory.feedback_directory = "autograder/feedback"
+# An absolute URL: a relative sqlite URL resolves against the cwd and breaks `nbgrader export`.
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "autograder", "gradebook.db")
+
+# Per-cell limit in seconds. Execute.timeout wins over ExecutePreprocessor.timeout.
+c.Execute.timeout = 120
+# A deleted test cell is put back and graded instead of silently lowering the maximum.
+c.OverwriteCells.add_missing_cells = True
