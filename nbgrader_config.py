@@ -22,5 +22,14 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "autograder", "gra
 
 # Per-cell limit in seconds. Execute.timeout wins over ExecutePreprocessor.timeout.
 c.Execute.timeout = 120
+# ipykernel 7 warns on every start that TCP is unencrypted (kernels run on loopback): keep logs readable.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # A deleted test cell is put back and graded instead of silently lowering the maximum.
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback without the source of hidden tests (nbgrader's default feedback shows them).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

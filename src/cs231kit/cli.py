@@ -1,0 +1,102 @@
+"""The ``cs231kit`` command: release, grade, demo and data.
+
+Run ``cs231kit --help`` (or ``cs231kit <command> --help``) from inside the course folder.
+"""
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from .course import find_course_root
+
+
+def _course(args):
+    return Path(args.course_dir).resolve() if args.course_dir else find_course_root()
+
+
+def cmd_release(args):
+    """Generate the student release of each assignment from its source notebook."""
+    from .grading.release import release_all
+
+    for path in release_all(_course(args), args.assignments or None):
+        print(f"released {path}")
+    return 0
+
+
+def cmd_grade(args):
+    """Autograde every submission of one assignment; write grades CSV, JSON report and feedback."""
+    from .grading.autograde import grade_assignment
+    from .grading.reports import class_table, write_reports
+
+    root = _course(args)
+    results = grade_assignment(root, args.assignment, students=args.student or None, feedback=not args.no_feedback)
+    print(class_table(results))
+    for path in write_reports(root, args.assignment, results):
+        print(f"wrote {path}")
+    needs_attention = [r.student for r in results if r.score is None and r.status != "not submitted"]
+    if needs_attention:
+        print(f"{len(needs_attention)} submission(s) could not be graded and need attention: {', '.join(needs_attention)}")
+    return 1 if needs_attention else 0
+
+
+def cmd_demo(args):
+    """Release, grade a simulated class and check that every student gets the expected score."""
+    from .grading.demo import run_demo
+
+    demos = run_demo(_course(args), workdir=args.keep, assignments=args.assignments or None)
+    return 1 if any(d.mismatches for d in demos) else 0
+
+
+def cmd_data(args):
+    """Download CIFAR-10 into the cache, or show which dataset would be used."""
+    from . import data
+
+    if args.action == "download":
+        print(f"CIFAR-10 archive verified at {data.download_cifar10()}")
+        return 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = data.load_dataset()
+    for w in caught:
+        print(f"warning: {w.message}")
+    print(f"dataset: {dataset.name}; train/val/test = {len(dataset.y_train)}/{len(dataset.y_val)}/{len(dataset.y_test)}; "
+          f"classes: {', '.join(dataset.class_names)}; cache: {data.data_dir()}")
+    return 0
+
+
+def build_parser():
+    """The argument parser of the ``cs231kit`` command."""
+    parser = argparse.ArgumentParser(prog="cs231kit", description=__doc__.splitlines()[0])
+    parser.add_argument("--course-dir", help="course root (default: the folder above the cwd holding nbgrader_config.py)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    release = commands.add_parser("release", help=cmd_release.__doc__)
+    release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    release.set_defaults(run=cmd_release)
+
+    grade = commands.add_parser("grade", help=cmd_grade.__doc__)
+    grade.add_argument("assignment")
+    grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    grade.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    grade.set_defaults(run=cmd_grade)
+
+    demo = commands.add_parser("demo", help=cmd_demo.__doc__)
+    demo.add_argument("assignments", nargs="*", help="assignment ids (default: all with a simulated class)")
+    demo.add_argument("--keep", metavar="DIR", help="build the demo course in DIR and keep it")
+    demo.set_defaults(run=cmd_demo)
+
+    data = commands.add_parser("data", help=cmd_data.__doc__)
+    data.add_argument("action", choices=["download", "info"])
+    data.set_defaults(run=cmd_data)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``cs231kit`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

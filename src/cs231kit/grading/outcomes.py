@@ -1,0 +1,163 @@
+"""Explained outcomes: what happened to each submission and to each of its tests.
+
+nbgrader records scores, not reasons, and its CSV shows a submission that failed to grade as 0.0.
+Here every submission ends with a status and every test with a status and a reason a student can
+act on; a failure to grade is never a score.
+"""
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+PASSED, FAILED, TIMEOUT, MANUAL, NOT_GRADED = "passed", "failed", "timeout", "manual", "not graded"
+GRADED = "graded"
+
+# (text in nbgrader's error log, submission status, what the student should do)
+_GRADING_FAILURES = (
+    ("NotJSONError", "invalid notebook", "the notebook file is not valid JSON (corrupt, truncated or empty); "
+     "open it in JupyterLab, save it and submit again"),
+    ("No notebooks found", "missing notebook", "no notebook with the released name was found; "
+     "submit the released file under its original name"),
+    ("Inconsistent checksums", "edited test cells", "the metadata of a read-only test cell was changed; "
+     "start from a fresh copy of the release and paste your solutions in"),
+    ("DeadKernelError", "kernel died", "the Python kernel died while running the notebook "
+     "(os._exit, a crash or too much memory); run it top to bottom in a fresh kernel"),
+    ("Kernel died", "kernel died", "the Python kernel died while running the notebook; "
+     "run it top to bottom in a fresh kernel"),
+    ("CellTimeoutError", "timeout", "a cell ran longer than the time limit and could not be interrupted; "
+     "look for an infinite loop"),
+)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The outcome of one graded cell of one submission."""
+
+    name: str
+    status: str
+    points: float | None
+    max_points: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """The outcome of one submission: a status, the autograded score and the per-test results."""
+
+    student: str
+    assignment: str
+    status: str
+    score: float | None
+    max_score: float
+    tests: tuple = field(default_factory=tuple)
+    reason: str = ""
+
+    @property
+    def failed_tests(self):
+        """Names of the autograded tests that did not get full points."""
+        return [t.name for t in self.tests if t.status in (FAILED, TIMEOUT, NOT_GRADED)]
+
+    @property
+    def manual_pending(self):
+        """Number of answers that an instructor grades by hand."""
+        return sum(t.status == MANUAL for t in self.tests)
+
+    def to_dict(self):
+        """A JSON-ready dictionary (tests as a list of dictionaries)."""
+        return {**asdict(self), "failed_tests": self.failed_tests, "manual_pending": self.manual_pending}
+
+
+def explain_grading_failure(error_text):
+    """Map nbgrader's error log of a failed autograde to ``(status, reason)``.
+
+    Parameters
+    ----------
+    error_text : str
+        The traceback and log that ``NbGraderAPI.autograde`` returned.
+
+    Returns
+    -------
+    tuple of str
+    """
+    for needle, status, reason in _GRADING_FAILURES:
+        if needle in (error_text or ""):
+            return status, reason
+    last_line = (error_text or "no error text").strip().splitlines()[-1]
+    return "grading error", f"nbgrader could not grade the submission: {last_line}"
+
+
+def cell_errors(notebook_path):
+    """Return ``{grade_id: error summary}`` for the graded cells of an executed notebook that raised.
+
+    The summary is ``"ename: evalue"`` of the last error output; a timeout is reported as such.
+    """
+    notebook = nbformat.read(str(notebook_path), as_version=4)
+    errors = {}
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        raised = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if grade_id and raised:
+            errors[grade_id] = _summarise_error(raised)
+    return errors
+
+
+def _summarise_error(error_outputs):
+    """One readable line (or a few) from a cell's error outputs."""
+    names = {o.get("ename") for o in error_outputs}
+    if "CellTimeoutError" in names or "TimeoutError" in names:
+        return "timeout: the cell ran longer than the time limit"
+    last = error_outputs[-1]
+    return f"{last.get('ename')}: {last.get('evalue')}".strip()
+
+
+def collect_graded_submission(gradebook, assignment, student, autograded_dir):
+    """Build the :class:`SubmissionResult` of a submission that nbgrader autograded.
+
+    Parameters
+    ----------
+    gradebook : nbgrader.api.Gradebook
+    assignment, student : str
+    autograded_dir : Path
+        ``autograder/autograded/<student>/<assignment>``, holding the executed notebooks.
+    """
+    tests = []
+    for notebook in gradebook.find_assignment(assignment).notebooks:
+        solution_names = {c.name for c in notebook.solution_cells}
+        path = Path(autograded_dir) / f"{notebook.name}.ipynb"
+        errors = cell_errors(path) if path.exists() else {}
+        graded = gradebook.find_submission_notebook(notebook.name, assignment, student)
+        grades = {g.name: g for g in graded.grades}
+        for cell in notebook.grade_cells:
+            grade = grades.get(cell.name)
+            is_test = cell.cell_type == "code" and cell.name not in solution_names
+            tests.append(_test_result(cell, grade, is_test, errors.get(cell.name, "")))
+    return _summarise_submission(student, assignment, tests)
+
+
+def _test_result(cell, grade, is_test, error):
+    """The :class:`TestResult` of one grade cell."""
+    auto = None if grade is None else grade.auto_score
+    if not is_test:
+        return TestResult(cell.name, MANUAL, None, cell.max_score, "graded by hand")
+    if auto is None:
+        return TestResult(cell.name, NOT_GRADED, None, cell.max_score,
+                          "this test cell was missing from the submission and was not graded")
+    if auto >= cell.max_score:
+        return TestResult(cell.name, PASSED, auto, cell.max_score)
+    status = TIMEOUT if error.startswith("timeout") else FAILED
+    return TestResult(cell.name, status, auto, cell.max_score, error or "the test did not pass")
+
+
+def _summarise_submission(student, assignment, tests):
+    """Total the autograded tests of one graded submission."""
+    auto_tests = [t for t in tests if t.status != MANUAL]
+    score = sum(t.points or 0.0 for t in auto_tests)
+    max_score = sum(t.max_points for t in auto_tests)
+    return SubmissionResult(student, assignment, GRADED, score, max_score, tuple(tests))
+
+
+def failed_submission(student, assignment, max_score, error_text):
+    """The :class:`SubmissionResult` of a submission nbgrader could not grade (never a zero)."""
+    status, reason = explain_grading_failure(error_text)
+    return SubmissionResult(student, assignment, status, None, max_score, (), reason)

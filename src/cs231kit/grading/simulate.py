@@ -1,0 +1,124 @@
+"""Simulated students: submissions built from the solution, the release and typical bugs.
+
+A class is described by ``autograder/simulated/<assignment>.py`` (plain data, see
+:func:`load_simulated_class`). A submission is the release notebook whose solution cells hold the
+source notebook's solution text (marker lines removed), then edited by the student's patches.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from ..course import load_course_module
+
+SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+
+
+class SimulationError(ValueError):
+    """A simulated student's description does not fit the notebooks (e.g. a patch that does not apply)."""
+
+
+def load_simulated_class(root, assignment):
+    """Return the list of simulated students of ``assignment`` (``[]`` when it has none).
+
+    Each student is a dict with ``name``, ``description``, and either ``release=True`` (submits the
+    untouched release) or ``patches`` (a list of ``{"cell": grade_id, "old": text, "new": text}``),
+    and ``failing``: the grade ids of the autograded tests that must lose their points (``None``
+    means every one).
+    """
+    path = Path(root) / "autograder" / "simulated" / f"{assignment}.py"
+    if not path.is_file():
+        return []
+    return list(load_course_module(f"autograder/simulated/{assignment}.py", root=root).STUDENTS)
+
+
+def solution_text(source):
+    """The source of a solution cell with its ``### BEGIN/END SOLUTION`` lines removed."""
+    return SOLUTION_MARKER_LINE.sub("", source)
+
+
+def autograded_tests(notebook):
+    """Return ``{grade_id: points}`` of a notebook's autograded test cells (graded code, not solution)."""
+    tests = {}
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            tests[meta["grade_id"]] = float(meta.get("points", 0))
+    return tests
+
+
+def fill_in_solutions(release, source):
+    """Return a copy of ``release`` whose solution cells hold the solution text of ``source``."""
+    solutions = {_grade_id(c): solution_text(c.source) for c in source.cells
+                 if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    filled = nbformat.from_dict(release)
+    for cell in filled.cells:
+        if _grade_id(cell) in solutions:
+            cell.source = solutions[_grade_id(cell)]
+    return filled
+
+
+def apply_patches(notebooks, patches, student):
+    """Apply ``patches`` in place to the cells (matched by grade id) of a list of notebooks."""
+    cells = {_grade_id(c): c for nb in notebooks for c in nb.cells if _grade_id(c)}
+    for patch in patches:
+        cell = cells.get(patch["cell"])
+        if cell is None:
+            raise SimulationError(f"{student}: no cell with grade_id {patch['cell']!r}")
+        count = cell.source.count(patch["old"])
+        if count != 1:
+            raise SimulationError(f"{student}: the text to replace occurs {count} times in {patch['cell']!r} "
+                                  f"(it must occur once): {patch['old']!r}")
+        cell.source = cell.source.replace(patch["old"], patch["new"])
+
+
+def write_simulated_class(root, assignment, students):
+    """Write one submission per simulated student under ``autograder/submitted/<name>/<assignment>/``.
+
+    Returns
+    -------
+    dict
+        ``{student name: expected autograded score}``.
+    """
+    release_dir = Path(root) / "notebooks" / assignment
+    source_dir = Path(root) / "solutions" / assignment
+    names = sorted(p.name for p in release_dir.glob("*.ipynb"))
+    releases = [nbformat.read(str(release_dir / n), as_version=4) for n in names]
+    sources = [nbformat.read(str(source_dir / n), as_version=4) for n in names]
+    points = {k: v for nb in releases for k, v in autograded_tests(nb).items()}
+    expected = {}
+    for student in students:
+        notebooks = _student_notebooks(student, releases, sources)
+        target = Path(root) / "autograder" / "submitted" / student["name"] / assignment
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        for name, nb in zip(names, notebooks):
+            nbformat.write(nb, str(target / name))
+        expected[student["name"]] = expected_score(student, points)
+    return expected
+
+
+def expected_score(student, points):
+    """Total points minus the points of the tests the student is expected to fail."""
+    failing = student.get("failing")
+    if failing is None:
+        return 0.0
+    unknown = set(failing) - set(points)
+    if unknown:
+        raise SimulationError(f"{student['name']}: unknown test cells in 'failing': {sorted(unknown)}")
+    return sum(points.values()) - sum(points[name] for name in failing)
+
+
+def _student_notebooks(student, releases, sources):
+    """The notebooks one simulated student submits."""
+    if student.get("release"):
+        return [nbformat.from_dict(nb) for nb in releases]
+    notebooks = [fill_in_solutions(r, s) for r, s in zip(releases, sources)]
+    apply_patches(notebooks, student.get("patches", []), student["name"])
+    return notebooks
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

@@ -1,0 +1,174 @@
+"""The grading pipeline on the toy course: scores, explained failures, reports, release safety, CLI."""
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cs231kit.grading import outcomes, reports, simulate
+from cs231kit.grading.autograde import grade_assignment
+from cs231kit.grading.demo import run_demo
+from cs231kit.grading.release import ReleaseError, find_leaked_markers, release_assignment
+from toy_course import ASSIGNMENT, TEST_POINTS, make_toy_course
+
+MAX_SCORE = sum(TEST_POINTS.values())
+
+
+# ---------------------------------------------------------------- pure steps (fast)
+
+def test_solution_text_drops_only_marker_lines():
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    assert simulate.solution_text(source) == "def f():\n    return 1\n"
+
+
+def test_patch_that_does_not_apply_names_the_student_and_cell():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    notebook.cells[0].metadata["nbgrader"] = {"grade_id": "cell_a"}
+    with pytest.raises(simulate.SimulationError, match=r"eve.*occurs 0 times in 'cell_a'"):
+        simulate.apply_patches([notebook], [dict(cell="cell_a", old="y = 2", new="y = 3")], "eve")
+
+
+def test_expected_score_subtracts_the_failing_tests():
+    points = {"a": 1.0, "b": 2.0, "c": 4.0}
+    assert simulate.expected_score({"name": "s", "failing": ["b"]}, points) == 5.0
+    assert simulate.expected_score({"name": "s", "failing": None}, points) == 0.0
+    with pytest.raises(simulate.SimulationError, match="unknown test cells"):
+        simulate.expected_score({"name": "s", "failing": ["zzz"]}, points)
+
+
+@pytest.mark.parametrize("log, status", [
+    ("nbformat.reader.NotJSONError: Notebook does not appear to be JSON", "invalid notebook"),
+    ("No notebooks found, did you forget to run 'nbgrader generate_assignment'?", "missing notebook"),
+    ("RuntimeError: Inconsistent checksums for cell test_x", "edited test cells"),
+    ("nbclient.exceptions.DeadKernelError: Kernel died", "kernel died"),
+    ("something nobody has seen before", "grading error"),
+])
+def test_grading_failures_are_explained(log, status):
+    got_status, reason = outcomes.explain_grading_failure(log)
+    assert got_status == status and reason
+
+
+def test_csv_keeps_a_failure_to_grade_apart_from_a_zero():
+    zero = outcomes.SubmissionResult("ann", "toy", "graded", 0.0, 6.0, (
+        outcomes.TestResult("t1", outcomes.FAILED, 0.0, 6.0, "AssertionError: no"),))
+    broken = outcomes.failed_submission("ben", "toy", 6.0, "NotJSONError: ...")
+    rows = list(csv.DictReader(io.StringIO(reports.grades_csv([zero, broken]))))
+    assert (rows[0]["score"], rows[0]["status"], rows[0]["failed_tests"]) == ("0", "graded", "t1")
+    assert (rows[1]["score"], rows[1]["status"]) == ("", "invalid notebook")
+    assert "not valid JSON" in rows[1]["reason"]
+
+
+def test_reports_are_written_atomically_and_leave_no_temporary_files(tmp_path):
+    result = outcomes.SubmissionResult("ann", "toy", "graded", 1.0, 1.0, ())
+    csv_path, json_path = reports.write_reports(tmp_path, "toy", [result])
+    assert json.loads(json_path.read_text())["statuses"] == {"graded": 1}
+    assert sorted(p.name for p in csv_path.parent.iterdir()) == ["grades.csv", "report.json"]
+
+
+# ---------------------------------------------------------------- nbgrader runs (slow)
+
+@pytest.fixture(scope="module")
+def toy_demo(tmp_path_factory):
+    """The toy course's demo, kept on disk for inspection by several tests."""
+    source = make_toy_course(tmp_path_factory.mktemp("toy-source"))
+    workdir = tmp_path_factory.mktemp("toy-demo")
+    lines = []
+    demos = run_demo(source, workdir=workdir, progress=False, echo=lines.append)
+    return demos[0], workdir / "course", "\n".join(lines)
+
+
+@pytest.mark.slow
+def test_demo_gives_every_simulated_student_the_expected_score(toy_demo):
+    demo, _, printed = toy_demo
+    scores = {r.student: r.score for r in demo.results}
+    assert scores == {"ada": 6.0, "bob": 0.0, "cy": 3.0, "di": 3.0}
+    assert demo.mismatches == []
+    assert "All 4 simulated students got exactly their expected score." in printed
+
+
+@pytest.mark.slow
+def test_failed_tests_carry_the_reason(toy_demo):
+    demo, _, _ = toy_demo
+    blank = next(r for r in demo.results if r.student == "bob")
+    assert set(blank.failed_tests) == set(TEST_POINTS)
+    assert all("NotImplementedError" in t.reason for t in blank.tests if t.status == outcomes.FAILED)
+    assert blank.manual_pending == 1
+
+
+@pytest.mark.slow
+def test_release_and_feedback_hold_no_solution_or_hidden_test(toy_demo):
+    _, course, _ = toy_demo
+    release = nbformat.read(str(course / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    assert find_leaked_markers(release) == []
+    assert "return a + b" not in json.dumps(release)
+    feedback = (course / "autograder" / "feedback" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "add(-4, 10)" not in feedback and "scale(3, 4)" not in feedback
+
+
+def _submit(course, student, writer):
+    folder = course / "autograder" / "submitted" / student / ASSIGNMENT
+    shutil.rmtree(folder.parent, ignore_errors=True)
+    folder.mkdir(parents=True)
+    writer(folder)
+
+
+@pytest.mark.slow
+def test_bad_submissions_end_with_an_explained_status_never_a_zero(toy_demo):
+    _, course, _ = toy_demo
+    good = course / "autograder" / "submitted" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    good_text = good.read_text()
+
+    def without_hidden_test(folder):
+        notebook = nbformat.reads(good_text, as_version=4)
+        notebook.cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_scale_hidden"]
+        nbformat.write(notebook, str(folder / f"{ASSIGNMENT}.ipynb"))
+
+    _submit(course, "corrupt", lambda f: (f / f"{ASSIGNMENT}.ipynb").write_text(good_text[: len(good_text) // 2]))
+    _submit(course, "empty", lambda f: (f / f"{ASSIGNMENT}.ipynb").write_text(""))
+    _submit(course, "renamed", lambda f: (f / f"{ASSIGNMENT}-Copy1.ipynb").write_text(good_text))
+    _submit(course, "deleted_test", without_hidden_test)
+    (course / "autograder" / "submitted" / "absent").mkdir()
+    before = {p: p.read_bytes() for p in (course / "autograder" / "submitted").rglob("*.ipynb")}
+
+    students = ["corrupt", "empty", "renamed", "deleted_test", "absent"]
+    results = {r.student: r for r in grade_assignment(course, ASSIGNMENT, students=students, progress=False)}
+
+    assert {s: results[s].status for s in students} == {
+        "corrupt": "invalid notebook", "empty": "invalid notebook", "renamed": "missing notebook",
+        "deleted_test": "graded", "absent": "not submitted"}
+    assert all(results[s].score is None for s in ("corrupt", "empty", "renamed", "absent"))
+    assert results["deleted_test"].score == MAX_SCORE  # the deleted test is put back and graded
+    assert all(p.read_bytes() == data for p, data in before.items())  # submissions never modified
+
+
+@pytest.mark.slow
+def test_failed_release_keeps_the_committed_release(toy_demo, tmp_path):
+    _, course, _ = toy_demo
+    copy = shutil.copytree(course, tmp_path / "course")
+    release = copy / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    before = release.read_bytes()
+    (copy / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{ not json")
+    with pytest.raises(ReleaseError, match="could not release"):
+        release_assignment(copy, ASSIGNMENT)
+    assert release.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_grade_command_reports_submissions_that_need_attention(toy_demo, tmp_path):
+    _, course, _ = toy_demo
+    copy = shutil.copytree(course, tmp_path / "course")
+    (copy / "autograder" / "gradebook.db").unlink()  # a fresh clone has no gradebook: grade registers
+    _submit(copy, "corrupt", lambda f: (f / f"{ASSIGNMENT}.ipynb").write_text("{"))
+    run = subprocess.run([sys.executable, "-m", "cs231kit.cli", "--course-dir", str(copy), "grade", ASSIGNMENT,
+                          "--student", "ada", "--student", "corrupt", "--no-feedback"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr
+    assert "need attention: corrupt" in run.stdout
+    rows = {r["student"]: r for r in csv.DictReader(open(copy / "autograder" / "reports" / ASSIGNMENT / "grades.csv"))}
+    assert (rows["ada"]["score"], rows["corrupt"]["status"]) == ("6", "invalid notebook")
