@@ -391,11 +391,11 @@ class GradientReport:
 
     def __str__(self):
         scope = f"all {self.total}" if self.checked == self.total else f"{self.checked} of {self.total}"
-        comparison = "<=" if self.passed else ">"
+        comparison = f"{'<=' if self.passed else '>'} tolerance {self.tolerance:.0e}"
         lines = [
             f"Gradient check of {self.name}: {'PASSED' if self.passed else 'FAILED'}",
             f"  checked {scope} entries of a {self.name} of shape {self.shape}",
-            f"  max relative error {self.max_rel_error:.2e} {comparison} tolerance {self.tolerance:.0e}: {self.verdict}",
+            f"  max relative error {self.max_rel_error:.2e} {comparison}: {self.verdict}",
             f"  (rule of thumb: < {GOOD_REL_ERROR:.0e} good, < {ACCEPTABLE_REL_ERROR:.0e} acceptable near kinks,"
             f" > {WRONG_REL_ERROR:.0e} wrong)",
         ]

@@ -1,0 +1,316 @@
+"""Minibatch training of linear classifiers with a pluggable loss function and update rule.
+
+The loop knows nothing about the loss: any ``loss, dW = loss_fn(W, X, y, reg)`` plugs in (the
+L2 penalty ``reg * np.sum(W * W)`` is the loss function's business). Update rules follow the kit's
+convention ``next_w, next_state = rule(w, dw, state)`` and are pure, so momentum or Adam slot in
+where :func:`sgd` is the default. Training stops on the first non-finite loss or gradient, either
+raising :class:`TrainingDiverged` or returning a result flagged ``diverged``.
+"""
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from cs231kit.gradcheck import validate_loss_output
+
+
+def sgd(w, dw, state=None):
+    """Plain stochastic gradient descent: ``next_w = w - learning_rate * dw``.
+
+    Parameters
+    ----------
+    w : ndarray, any shape
+        Current parameters.
+    dw : ndarray, shape of w
+        Gradient of the loss with respect to w.
+    state : dict, optional
+        ``{"learning_rate": float}`` (default 1e-3). Not mutated.
+
+    Returns
+    -------
+    next_w : ndarray, shape and dtype of w
+        A new array; ``w`` and ``dw`` are left alone.
+    next_state : dict
+        A new dict with the hyperparameters used.
+    """
+    next_state = {"learning_rate": 1e-3, **(state or {})}
+    next_w = np.asarray(w - next_state["learning_rate"] * dw, dtype=w.dtype)
+    return next_w, next_state
+
+
+@dataclass
+class TrainingResult:
+    """The outcome of :func:`train_linear_classifier`.
+
+    Attributes
+    ----------
+    W : ndarray, shape (D, C)
+        Final weights; if training diverged, the weights of the last finite loss.
+    loss_history : list of float
+        The minibatch loss of every completed iteration, all finite.
+    diverged : bool
+        True if training stopped on a non-finite loss or gradient.
+    """
+
+    W: np.ndarray
+    loss_history: list = field(default_factory=list)
+    diverged: bool = False
+
+
+class TrainingDiverged(FloatingPointError):
+    """Raised when the loss or its gradient stops being finite during training.
+
+    Attributes
+    ----------
+    iteration : int
+        0-based iteration whose loss or gradient was NaN/inf (``len(loss_history)``).
+    loss_history : list of float
+        The finite losses before it.
+    """
+
+    def __init__(self, iteration, loss_history, *, learning_rate, reg, loss):
+        self.iteration = iteration
+        self.loss_history = list(loss_history)
+        self.learning_rate = learning_rate
+        self.reg = reg
+        self.loss = loss
+        super().__init__(
+            f"training diverged: non-finite loss or gradient (loss = {loss}) at iteration {iteration} "
+            f"with learning_rate={learning_rate:g}, reg={reg:g}; try a smaller learning rate "
+            f"(e.g. {learning_rate / 10:g})"
+        )
+
+    def __reduce__(self):
+        keywords = dict(learning_rate=self.learning_rate, reg=self.reg, loss=self.loss)
+        return _rebuild_diverged, (self.iteration, self.loss_history, keywords)
+
+
+def _rebuild_diverged(iteration, loss_history, keywords):
+    """Unpickle a :class:`TrainingDiverged` (exceptions with keyword-only arguments need help)."""
+    return TrainingDiverged(iteration, loss_history, **keywords)
+
+
+def _initial_weights(W0, D, C, dtype, rng):
+    """A copy of W0 in X's dtype, or ``0.001 * standard_normal((D, C))`` drawn from rng."""
+    if W0 is None:
+        return (0.001 * rng.standard_normal((D, C))).astype(dtype)
+    W = np.array(W0, dtype=dtype)
+    if W.shape != (D, C):
+        raise ValueError(
+            f"W0 has shape {W.shape}, but X has D={D} columns and there are C={C} classes: expected {(D, C)}"
+        )
+    return W
+
+
+def _check_data(X, y):
+    """Raise if X is not a floating-point (N, D) array or y not N integer labels."""
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f"):
+        raise TypeError(
+            f"X must be a floating-point array of shape (N, D); got {getattr(X, 'dtype', type(X))} "
+            f"of shape {np.shape(X)} (convert images with X.astype(np.float32) and subtract the mean first)"
+        )
+    y = np.asarray(y)
+    if y.shape != (X.shape[0],) or y.dtype.kind not in "iu":
+        raise ValueError(
+            f"y must hold N={X.shape[0]} integer labels, shape ({X.shape[0]},); got {y.dtype} of shape {y.shape}"
+        )
+
+
+def train_linear_classifier(
+    loss_fn,
+    X,
+    y,
+    *,
+    learning_rate=1e-3,
+    reg=1e-5,
+    num_iters=100,
+    batch_size=200,
+    num_classes=None,
+    W0=None,
+    seed=0,
+    update_rule=None,
+    progress=False,
+    on_divergence="raise",
+):
+    """Train the weights of a linear classifier by minibatch gradient descent.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss, dW = loss_fn(W, X_batch, y_batch, reg)``, e.g. a student's vectorised SVM loss.
+    X : ndarray of float, shape (N, D)
+        Training data (bias column included if the bias trick is used); its dtype is kept.
+    y : ndarray of int, shape (N,)
+        Labels in ``[0, C)``.
+    learning_rate : float, optional
+        Put in the update rule's state as ``"learning_rate"``.
+    reg : float, optional
+        Passed to loss_fn.
+    num_iters : int, optional
+        Number of updates.
+    batch_size : int, optional
+        Examples per minibatch, drawn with replacement.
+    num_classes : int, optional
+        C; defaults to ``y.max() + 1``.
+    W0 : ndarray, shape (D, C), optional
+        Initial weights (copied); defaults to ``0.001 * standard_normal((D, C))``.
+    seed : int, optional
+        Seeds ``np.random.default_rng``, which draws W0 and then every minibatch.
+    update_rule : callable, optional
+        ``next_w, next_state = update_rule(w, dw, state)``; defaults to :func:`sgd`. The first state
+        is ``{"learning_rate": learning_rate}``; the rule adds its own defaults and buffers.
+    progress : bool, optional
+        Show a tqdm progress bar.
+    on_divergence : {"raise", "stop"}, optional
+        On a NaN/inf loss or gradient, raise :class:`TrainingDiverged`, or stop and return the
+        result with ``diverged=True``.
+
+    Returns
+    -------
+    TrainingResult
+
+    Raises
+    ------
+    TrainingDiverged
+        If the loss or gradient stops being finite and ``on_divergence == "raise"``.
+    TypeError, ValueError
+        If loss_fn breaks the ``(loss, dW)`` contract, or the data have the wrong type or shape.
+    """
+    if on_divergence not in ("raise", "stop"):
+        raise ValueError(f'on_divergence must be "raise" or "stop"; got {on_divergence!r}')
+    _check_data(X, y)
+    rng = np.random.default_rng(seed)
+    C = int(np.max(y)) + 1 if num_classes is None else num_classes
+    W = _initial_weights(W0, X.shape[1], C, X.dtype, rng)
+    rule = sgd if update_rule is None else update_rule
+    state = {"learning_rate": learning_rate}
+    name = getattr(loss_fn, "__name__", "loss function")
+    history, last_finite_W = [], W
+    for iteration in tqdm(range(num_iters), disable=not progress, desc="training"):
+        batch = rng.integers(0, X.shape[0], size=batch_size)
+        loss, dW = validate_loss_output(loss_fn(W, X[batch], y[batch], reg), W, name=name, allow_nonfinite=True)
+        if not (np.isfinite(loss) and np.all(np.isfinite(dW))):
+            if on_divergence == "raise":
+                raise TrainingDiverged(iteration, history, learning_rate=learning_rate, reg=reg, loss=loss)
+            return TrainingResult(last_finite_W, history, diverged=True)
+        history.append(loss)
+        last_finite_W = W
+        W, state = rule(W, dW, state)
+    return TrainingResult(W, history)
+
+
+def predict(W, X):
+    """Predicted class of every example: the column of the highest score ``X @ W``.
+
+    Parameters
+    ----------
+    W : ndarray, shape (D, C)
+    X : ndarray, shape (N, D)
+
+    Returns
+    -------
+    y_pred : ndarray of int, shape (N,)
+    """
+    return np.argmax(X @ W, axis=1)
+
+
+def accuracy(W, X, y):
+    """Fraction of examples whose predicted class equals the label.
+
+    Parameters
+    ----------
+    W : ndarray, shape (D, C)
+    X : ndarray, shape (N, D)
+    y : ndarray of int, shape (N,)
+
+    Returns
+    -------
+    float
+    """
+    y = np.asarray(y)
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y has shape {y.shape}, but X has N={X.shape[0]} rows: expected ({X.shape[0]},)")
+    return float(np.mean(predict(W, X) == y))
+
+
+@dataclass
+class TuningResult:
+    """The outcome of :func:`tune_hyperparameters`.
+
+    Attributes
+    ----------
+    results : dict
+        ``(learning_rate, reg) -> (train_accuracy, val_accuracy)``; NaN accuracies for runs that diverged.
+    best_params : tuple of float or None
+        ``(learning_rate, reg)`` of the best validation accuracy (None if every run diverged).
+    best_val_accuracy : float
+        NaN if every run diverged.
+    best_W : ndarray, shape (D, C), or None
+    loss_histories : dict
+        ``(learning_rate, reg) -> list of float``.
+    """
+
+    results: dict
+    best_params: tuple | None
+    best_val_accuracy: float
+    best_W: np.ndarray | None
+    loss_histories: dict = field(default_factory=dict)
+
+
+def tune_hyperparameters(
+    loss_fn,
+    X_train,
+    y_train,
+    X_val,
+    y_val,
+    *,
+    learning_rates,
+    regs,
+    num_iters=500,
+    batch_size=200,
+    seed=0,
+    progress=False,
+):
+    """Grid search over learning rates and regularisation strengths by validation accuracy.
+
+    Every run uses the same seed, so runs differ only in their hyperparameters. A run that diverges
+    is recorded with NaN accuracies and never chosen.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss, dW = loss_fn(W, X, y, reg)``.
+    X_train : ndarray of float, shape (N, D)
+    y_train : ndarray of int, shape (N,)
+    X_val : ndarray of float, shape (N_val, D)
+    y_val : ndarray of int, shape (N_val,)
+    learning_rates, regs : iterable of float
+    num_iters, batch_size, seed : int, optional
+        As for :func:`train_linear_classifier`.
+    progress : bool, optional
+        Show a tqdm progress bar over the grid.
+
+    Returns
+    -------
+    TuningResult
+    """
+    num_classes = int(max(np.max(y_train), np.max(y_val))) + 1
+    grid = list(itertools.product(learning_rates, regs))
+    results, histories = {}, {}
+    best_val, best_params, best_W = float("nan"), None, None
+    for learning_rate, reg in tqdm(grid, disable=not progress, desc="tuning"):
+        run = train_linear_classifier(
+            loss_fn, X_train, y_train, learning_rate=learning_rate, reg=reg, num_iters=num_iters,
+            batch_size=batch_size, num_classes=num_classes, seed=seed, on_divergence="stop",
+        )
+        histories[learning_rate, reg] = run.loss_history
+        if run.diverged:
+            results[learning_rate, reg] = (float("nan"), float("nan"))
+            continue
+        val = accuracy(run.W, X_val, y_val)
+        results[learning_rate, reg] = (accuracy(run.W, X_train, y_train), val)
+        if best_params is None or val > best_val:
+            best_val, best_params, best_W = val, (learning_rate, reg), run.W
+    return TuningResult(results, best_params, best_val, best_W, histories)
