@@ -1,0 +1,432 @@
+"""Datasets for the linear classifiers: CIFAR-10, an offline stand-in, splits, preprocessing.
+
+Two datasets of the same shape are available, chosen by name or by ``$CS231KIT_DATASET``:
+
+``"cifar10"``
+    CIFAR-10, downloaded once (over https, md5-verified, written atomically) into :func:`data_dir`.
+    Train is the first 49 000 training images, val the last 1 000, test the 10 000 test images.
+``"offline"``
+    32x32 patches of ten photographs bundled with scikit-image, one class per photograph, split by
+    image region so that no training patch shares a pixel with a val or test patch (see
+    :func:`load_offline_dataset`). It needs no network and builds in about a second; a linear
+    classifier reaches roughly CIFAR-10-like accuracy on it.
+
+:func:`load_dataset` falls back to the offline set, with one :class:`OfflineFallbackWarning`, when
+CIFAR-10 is not cached and cannot be downloaded. A :class:`Dataset` holds raw uint8 images;
+:func:`make_splits` applies the CS231n protocol (train / val / test / dev) and
+:func:`preprocess_linear` turns the splits into what a linear classifier eats: flattened float32
+rows, minus the training mean image, with the bias column of ones appended last.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from cs231kit import _cifar10, _offline
+from cs231kit._cifar10 import DatasetError
+
+__all__ = [
+    "CIFAR10_URL", "CIFAR10_MD5", "DATASET_ENV", "DATA_DIR_ENV", "DATASET_NAMES",
+    "Dataset", "DatasetError", "OfflineFallbackWarning", "data_dir", "download_cifar10",
+    "load_cifar10", "load_offline_dataset", "load_dataset",
+    "Splits", "make_splits", "LinearData", "preprocess_linear", "append_bias",
+]
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+DATASET_ENV = "CS231KIT_DATASET"
+DATA_DIR_ENV = "CS231KIT_DATA"
+DATASET_NAMES = ("cifar10", "offline")
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR10_NUM_VAL = 1000
+DEFAULT_NUM_TEST = 1000
+DEFAULT_NUM_DEV = 500
+DEFAULT_DEV_FRACTION = 0.05
+
+
+class OfflineFallbackWarning(UserWarning):
+    """CIFAR-10 was unavailable, so :func:`load_dataset` returned the offline dataset."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A labelled image dataset with its own train / val / test split, as raw uint8 images.
+
+    Attributes
+    ----------
+    name : str
+        ``"cifar10"`` or ``"offline"``.
+    class_names : tuple of str, (10,)
+        ``class_names[k]`` names label ``k``.
+    X_train, X_val, X_test : ndarray, uint8, (N, 32, 32, 3)
+        Images as (row, col, RGB channel).
+    y_train, y_val, y_test : ndarray, int64, (N,)
+        Labels in ``[0, 10)``.
+    """
+
+    name: str
+    class_names: tuple
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def data_dir():
+    """The cache directory for downloaded datasets (not created here).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$CS231KIT_DATA`` if set and non-empty, else ``platformdirs.user_cache_dir("cs231kit")``.
+    """
+    override = os.environ.get(DATA_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_cache_dir("cs231kit"))
+
+
+def _archive_path(cache_dir):
+    """Where the CIFAR-10 archive lives in ``cache_dir`` (default :func:`data_dir`)."""
+    return Path(cache_dir if cache_dir is not None else data_dir()) / CIFAR10_ARCHIVE
+
+
+def download_cifar10(cache_dir=None, *, url=CIFAR10_URL, md5=CIFAR10_MD5, progress=True,
+                     timeout=30):
+    """Make sure a verified CIFAR-10 archive is in the cache, downloading it if needed.
+
+    An existing archive is only md5-checked. Otherwise the file is downloaded to
+    ``<archive>.part`` (resuming a leftover ``.part`` with an HTTP Range request, or restarting it
+    when the server ignores the range), fsync'ed, md5-checked, and only then renamed into place.
+
+    Parameters
+    ----------
+    cache_dir : path-like, optional
+        Directory of the archive; default :func:`data_dir`. Created if missing.
+    url : str
+        Where to download from (``file://`` URLs work too).
+    md5 : str
+        Expected hex md5 digest of the archive.
+    progress : bool
+        Show a tqdm progress bar while downloading.
+    timeout : float
+        Socket timeout in seconds.
+
+    Returns
+    -------
+    pathlib.Path
+        ``cache_dir / "cifar-10-python.tar.gz"``, verified.
+
+    Raises
+    ------
+    OSError
+        The download failed (``urllib.error.URLError``, timeout); no final file is written.
+    DatasetError
+        The archive (existing or just downloaded) has the wrong md5.
+    """
+    archive = _archive_path(cache_dir)
+    if archive.exists():
+        _cifar10.check_md5(archive, md5)
+    else:
+        _cifar10.fetch(url, archive, md5=md5, progress=progress, timeout=timeout)
+    return archive
+
+
+def load_cifar10(cache_dir=None, *, download=True):
+    """Load CIFAR-10 from the cached archive, downloading it first if allowed and needed.
+
+    Parameters
+    ----------
+    cache_dir : path-like, optional
+        Directory of the archive; default :func:`data_dir`.
+    download : bool
+        Download the archive if it is not cached.
+
+    Returns
+    -------
+    Dataset
+        ``name="cifar10"``; train: the first 49 000 training images (uint8 (49000, 32, 32, 3)),
+        val: the last 1 000, test: the 10 000 test images.
+
+    Raises
+    ------
+    FileNotFoundError
+        The archive is not cached and ``download`` is False.
+    DatasetError
+        The archive is corrupt (wrong md5, or unreadable); it is never used.
+    """
+    archive = _archive_path(cache_dir)
+    if download:
+        download_cifar10(cache_dir, md5=CIFAR10_MD5)
+    elif not archive.exists():
+        raise FileNotFoundError(f"CIFAR-10 is not cached at {archive}; "
+                                f"run `cs231kit data download`.")
+    else:
+        _cifar10.check_md5(archive, CIFAR10_MD5)
+    X, y, X_test, y_test, class_names = _cifar10.read_archive(archive)
+    num_train = len(X) - CIFAR10_NUM_VAL
+    return Dataset("cifar10", class_names, X[:num_train], y[:num_train], X[num_train:],
+                   y[num_train:], X_test, y_test)
+
+
+def load_offline_dataset():
+    """Build the offline dataset: 32x32 patches of ten photographs bundled with scikit-image.
+
+    One class per photograph, in label order: ``astronaut`` (``skimage.data.astronaut``), ``cat``
+    (``chelsea``), ``coffee``, ``rocket``, ``motorcycle`` (left image of ``stereo_motorcycle``),
+    ``retina``, ``cells`` (``immunohistochemistry``), ``galaxies`` (``hubble_deep_field``),
+    ``brick`` and ``grass`` (both greyscale, stacked to RGB). Each photograph is rescaled so its
+    short side is 256 px (anti-aliased) and patches are cut on an 8-px grid. Rows [0, 144) of every
+    photograph give training patches, rows [144, 200) validation, rows [200, 256) test; a patch
+    lies entirely inside one band, so no val/test patch shares a pixel with a training patch.
+    Val and test hold 100 evenly spaced patches per class; train holds every patch of its band
+    (435 to 675 per class). The result is deterministic, and no file is written.
+
+    Returns
+    -------
+    Dataset
+        ``name="offline"``; X_train uint8 (5355, 32, 32, 3), X_val and X_test (1000, 32, 32, 3),
+        labels int64, each split in a fixed shuffled order.
+    """
+    splits = _offline.build()
+    arrays = [array for split in ("train", "val", "test") for array in splits[split][:2]]
+    return Dataset("offline", _offline.CLASS_NAMES, *arrays)
+
+
+def _fallback(reason):
+    """Warn once that the offline dataset replaces CIFAR-10, and build it."""
+    warnings.warn(
+        f"CIFAR-10 is not cached and {reason}; using the offline dataset (patches of "
+        f"scikit-image photographs) instead. To get CIFAR-10 run `cs231kit data download`, "
+        f"or set {DATASET_ENV}=offline to silence this warning.",
+        OfflineFallbackWarning,
+        stacklevel=3,
+    )
+    return load_offline_dataset()
+
+
+def load_dataset(name=None, *, cache_dir=None, download=True):
+    """Load a dataset by name, falling back to the offline one if CIFAR-10 is unavailable.
+
+    Parameters
+    ----------
+    name : {"cifar10", "offline"}, optional
+        Default: ``$CS231KIT_DATASET``, else ``"cifar10"``.
+    cache_dir : path-like, optional
+        CIFAR-10 cache directory; default :func:`data_dir`.
+    download : bool
+        Allow downloading CIFAR-10 if it is not cached.
+
+    Returns
+    -------
+    Dataset
+        CIFAR-10 if it is cached or could be downloaded; otherwise (not cached, and the download
+        failed with a network error or was not allowed) the offline dataset, after one
+        :class:`OfflineFallbackWarning`.
+
+    Raises
+    ------
+    ValueError
+        Unknown dataset name.
+    DatasetError
+        The CIFAR-10 archive is corrupt (this is never treated as a network failure).
+    """
+    name = (name or os.environ.get(DATASET_ENV, "").strip() or "cifar10").lower()
+    if name not in DATASET_NAMES:
+        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASET_NAMES)}")
+    if name == "offline":
+        return load_offline_dataset()
+    if not _archive_path(cache_dir).exists():
+        if not download:
+            return _fallback("downloading is disabled (download=False)")
+        try:
+            download_cifar10(cache_dir, md5=CIFAR10_MD5)
+        except OSError as error:  # URLError, HTTPError, timeouts, DNS: all OSError subclasses
+            return _fallback(f"could not be downloaded ({error})")
+    return load_cifar10(cache_dir, download=False)
+
+
+@dataclass(frozen=True)
+class Splits:
+    """The CS231n splits of a dataset, still raw uint8 images.
+
+    Attributes
+    ----------
+    X_train, X_val, X_test, X_dev : ndarray, uint8, (N, 32, 32, 3)
+        ``X_dev`` is a random subset of ``X_train`` (for quick experiments).
+    y_train, y_val, y_test, y_dev : ndarray, int64, (N,)
+    class_names : tuple of str
+    dataset_name : str
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    X_dev: np.ndarray
+    y_dev: np.ndarray
+    class_names: tuple
+    dataset_name: str
+
+
+def _checked_count(requested, default, available, what, dataset_name):
+    """Resolve a requested split size against its default and what the dataset has."""
+    count = default if requested is None else int(requested)
+    if not 0 <= count <= available:
+        raise ValueError(f"requested {what}={count}, but only {available} images are available "
+                         f"(dataset {dataset_name!r})")
+    return count
+
+
+def make_splits(dataset, *, num_train=None, num_val=None, num_test=None, num_dev=None, seed=0):
+    """Apply the CS231n split protocol to a :class:`Dataset`.
+
+    Train, val and test are the *first* ``num_*`` images of the dataset's own splits (both datasets
+    are stored in random order); dev is a seeded random subset, without replacement, of the chosen
+    training images. The images are views of the dataset's arrays, not copies.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    num_train, num_val : int, optional
+        Default: all of the dataset's train / val images (CIFAR-10: 49 000 / 1 000).
+    num_test : int, optional
+        Default: ``min(1000, len(dataset.X_test))`` (CIFAR-10: 1 000 of its 10 000).
+    num_dev : int, optional
+        Default: ``min(500, round(0.05 * num_train))`` (CIFAR-10: 500).
+    seed : int
+        Seed of the dev subset.
+
+    Returns
+    -------
+    Splits
+
+    Raises
+    ------
+    ValueError
+        A requested size is negative or exceeds what is available (dev: ``num_train``).
+    """
+    name = dataset.name
+    N_train, N_val, N_test = len(dataset.X_train), len(dataset.X_val), len(dataset.X_test)
+    num_train = _checked_count(num_train, N_train, N_train, "num_train", name)
+    num_val = _checked_count(num_val, N_val, N_val, "num_val", name)
+    num_test = _checked_count(num_test, min(DEFAULT_NUM_TEST, N_test), N_test, "num_test", name)
+    default_dev = min(DEFAULT_NUM_DEV, round(DEFAULT_DEV_FRACTION * num_train))
+    num_dev = _checked_count(num_dev, default_dev, num_train, "num_dev", name)
+    dev = np.random.default_rng(seed).choice(num_train, size=num_dev, replace=False)
+    return Splits(
+        dataset.X_train[:num_train], dataset.y_train[:num_train],
+        dataset.X_val[:num_val], dataset.y_val[:num_val],
+        dataset.X_test[:num_test], dataset.y_test[:num_test],
+        dataset.X_train[dev], dataset.y_train[dev],
+        dataset.class_names, name,
+    )
+
+
+@dataclass(frozen=True)
+class LinearData:
+    """Splits preprocessed for linear classifiers.
+
+    Attributes
+    ----------
+    X_train, X_val, X_test, X_dev : ndarray, float32, (N, D)
+        Flattened images minus ``mean_image``; with the bias trick D = 3073 and the last column is
+        all ones, else D = 3072.
+    y_train, y_val, y_test, y_dev : ndarray, int64, (N,)
+    mean_image : ndarray, float32, (32, 32, 3)
+        The mean training image, subtracted from every split.
+    class_names : tuple of str
+    dataset_name : str
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    X_dev: np.ndarray
+    y_dev: np.ndarray
+    mean_image: np.ndarray
+    class_names: tuple
+    dataset_name: str
+
+
+def _centered_rows(images, mean_row, bias):
+    """Flatten and center images straight into float32, with an optional bias column of ones.
+
+    Parameters
+    ----------
+    images : ndarray, uint8, (N, H, W, 3)
+    mean_row : ndarray, float32, (D,)
+        With D = H * W * 3.
+    bias : bool
+
+    Returns
+    -------
+    ndarray, float32, (N, D + 1) if bias else (N, D)
+    """
+    rows = images.reshape(len(images), -1)
+    out = np.empty((len(rows), rows.shape[1] + bias), dtype=np.float32)
+    # One float32 output buffer; the uint8 -> float32 cast happens chunk-wise inside the ufunc.
+    np.subtract(rows, mean_row, out=out[:, : rows.shape[1]], dtype=np.float32)
+    if bias:
+        out[:, -1] = 1.0
+    return out
+
+
+def preprocess_linear(splits, *, bias=True):
+    """Flatten, subtract the training mean image, and append the bias column (float32 only).
+
+    The mean is accumulated in float64 over the uint8 training images (``np.mean`` casts in small
+    buffers: no float64 copy of the training set), then cast to float32. The same training mean is
+    subtracted from every split.
+
+    Parameters
+    ----------
+    splits : Splits
+        Images uint8 (N, 32, 32, 3).
+    bias : bool
+        Append a column of ones last (the bias trick).
+
+    Returns
+    -------
+    LinearData
+        X float32 (N, 3073) with ``bias`` (else (N, 3072)); ``mean_image`` float32 (32, 32, 3).
+    """
+    mean_image = np.mean(splits.X_train, axis=0, dtype=np.float64).astype(np.float32)
+    mean_row = mean_image.ravel()
+    X = {split: _centered_rows(getattr(splits, f"X_{split}"), mean_row, bias)
+         for split in ("train", "val", "test", "dev")}
+    return LinearData(
+        X["train"], splits.y_train, X["val"], splits.y_val, X["test"], splits.y_test,
+        X["dev"], splits.y_dev, mean_image, splits.class_names, splits.dataset_name,
+    )
+
+
+def append_bias(X):
+    """Append a column of ones to ``X`` (the bias trick), keeping its dtype.
+
+    Parameters
+    ----------
+    X : ndarray, (N, D)
+
+    Returns
+    -------
+    ndarray, (N, D + 1), same dtype as ``X``
+        ``X`` in the first D columns, ones in the last.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"append_bias expects a 2-D (N, D) array, got shape {X.shape}")
+    return np.hstack([X, np.ones((len(X), 1), dtype=X.dtype)])
