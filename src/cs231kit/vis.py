@@ -1,0 +1,223 @@
+"""Plots for the linear-classifier notebooks: loss curves, class templates, tuning grids, examples
+and gradient-check error maps.
+
+Every function labels its axes (image grids get titles instead), returns the Figure or Axes it drew
+on and never calls ``plt.show()``: the notebook decides when to display.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cs231kit.gradcheck import ACCEPTABLE_REL_ERROR, GOOD_REL_ERROR, WRONG_REL_ERROR
+
+
+def plot_loss_history(history, ax=None, *, label=None, title="Training loss"):
+    """Plot one or several loss curves against the iteration.
+
+    Parameters
+    ----------
+    history : sequence of float, TrainingResult, or dict
+        One history (or an object with ``loss_history``), or ``name -> history`` for several curves.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure if omitted.
+    label : str, optional
+        Legend entry of a single history.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        ax = plt.subplots()[1]
+    curves = history if isinstance(history, dict) else {label: history}
+    for name, values in curves.items():
+        values = getattr(values, "loss_history", values)
+        ax.plot(np.arange(len(values)), values, label=None if name is None else str(name))
+    ax.set(xlabel="iteration", ylabel="loss", title=title)
+    if any(name is not None for name in curves):
+        ax.legend()
+    return ax
+
+
+def class_templates(W, *, image_shape=(32, 32, 3), bias=True):
+    """The columns of W as images, each rescaled to [0, 255] on its own.
+
+    Parameters
+    ----------
+    W : ndarray, shape (D, C)
+        Weights of a linear classifier on flattened images; D = prod(image_shape) (+ 1 with a bias row).
+    image_shape : tuple of int, optional
+        Shape of one image, in the order its pixels were flattened.
+    bias : bool, optional
+        Drop W's last row (the bias trick) first.
+
+    Returns
+    -------
+    templates : ndarray of uint8, shape (C, *image_shape)
+        A constant column becomes all zeros.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if bias:
+        W = W[:-1]
+    size = int(np.prod(image_shape))
+    if W.shape[0] != size:
+        dropped = " after dropping the bias row" if bias else ""
+        raise ValueError(f"W has {W.shape[0]} rows{dropped}, but an image of shape {image_shape} has {size} values")
+    templates = W.T.reshape(W.shape[1], *image_shape)
+    pixel_axes = tuple(range(1, templates.ndim))
+    low = templates.min(axis=pixel_axes, keepdims=True)
+    span = templates.max(axis=pixel_axes, keepdims=True) - low
+    return np.round(255 * (templates - low) / np.where(span > 0, span, 1)).astype(np.uint8)
+
+
+def _image_grid(count, ncols, size=2.0):
+    """A figure with ``count`` axes laid out in rows of ``ncols`` (spare axes removed)."""
+    nrows = -(-count // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for spare in axes.flat[count:]:
+        fig.delaxes(spare)
+    return fig, list(axes.flat[:count])
+
+
+def _show_image(ax, image):
+    """Draw an (H, W, 3) or (H, W) image without ticks."""
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    ax.axis("off")
+
+
+def show_class_templates(W, class_names, *, image_shape=(32, 32, 3), bias=True):
+    """Show what each class's weights look for: one image per column of W (see :func:`class_templates`).
+
+    Parameters
+    ----------
+    W : ndarray, shape (D, C)
+    class_names : sequence of str, length C
+        Titles of the templates.
+    image_shape : tuple of int, optional
+    bias : bool, optional
+        Drop W's last row (the bias) first.
+
+    Returns
+    -------
+    matplotlib Figure
+        One axes per class.
+    """
+    templates = class_templates(W, image_shape=image_shape, bias=bias)
+    if len(class_names) != len(templates):
+        raise ValueError(f"W has C={len(templates)} columns but {len(class_names)} class names were given")
+    fig, axes = _image_grid(len(templates), ncols=min(5, len(templates)))
+    for ax, template, name in zip(axes, templates, class_names):
+        _show_image(ax, template)
+        ax.set_title(name)
+    fig.suptitle("Class templates: columns of W, each rescaled to [0, 255]")
+    return fig
+
+
+def _axis_scale(values):
+    """``"log"`` for positive values, ``"symlog"`` when a value is 0 (e.g. reg = 0)."""
+    return "log" if min(values) > 0 else "symlog"
+
+
+def plot_tuning_results(tuning_result):
+    """Scatter the tuning grid: learning rate vs reg on log axes, coloured by validation accuracy.
+
+    Parameters
+    ----------
+    tuning_result : TuningResult
+        Its ``results`` map ``(learning_rate, reg) -> (train_acc, val_acc)``; NaN marks a diverged run.
+
+    Returns
+    -------
+    matplotlib Figure
+        The scatter plot, a labelled colourbar, the best run circled and diverged runs as grey crosses.
+    """
+    params = np.array(list(tuning_result.results), dtype=np.float64)
+    val = np.array([accuracies[1] for accuracies in tuning_result.results.values()], dtype=np.float64)
+    fig, ax = plt.subplots(layout="constrained")
+    ok = ~np.isnan(val)
+    points = ax.scatter(params[ok, 0], params[ok, 1], c=val[ok], s=120, cmap="viridis")
+    fig.colorbar(points, ax=ax, label="validation accuracy")
+    if not ok.all():
+        ax.scatter(params[~ok, 0], params[~ok, 1], marker="x", s=80, color="grey", label="diverged")
+    if tuning_result.best_params is not None:
+        lr, reg = tuning_result.best_params
+        ax.scatter([lr], [reg], s=400, facecolors="none", edgecolors="red", linewidths=2,
+                   label=f"best: lr={lr:g}, reg={reg:g} (val. acc. {tuning_result.best_val_accuracy:.3f})")
+    ax.set_xscale(_axis_scale(params[:, 0]))
+    ax.set_yscale(_axis_scale(params[:, 1]))
+    ax.set(xlabel="learning rate (log scale)", ylabel="regularisation strength reg (log scale)",
+           title="Validation accuracy of the tuning grid")
+    ax.margins(0.15)
+    fig.legend(loc="outside lower center", ncols=2, fontsize="small", markerscale=0.5)
+    return fig
+
+
+def show_examples(images, labels, class_names, *, per_class=6, seed=0):
+    """A grid of example images: one column per class, ``per_class`` seeded random examples in each.
+
+    Parameters
+    ----------
+    images : ndarray of uint8, shape (N, H, W, 3)
+    labels : ndarray of int, shape (N,)
+    class_names : sequence of str, length C
+        Column titles; class c is ``class_names[c]``.
+    per_class : int, optional
+        Rows of the grid (a class with fewer examples leaves blanks).
+    seed : int, optional
+        Seed of the examples drawn.
+
+    Returns
+    -------
+    matplotlib Figure
+        ``per_class * C`` axes.
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.dtype != np.uint8:
+        raise TypeError(f"images must be uint8 (N, H, W, 3), but their dtype is {images.dtype}: pass the raw images")
+    rng = np.random.default_rng(seed)
+    C = len(class_names)
+    fig, axes = plt.subplots(per_class, C, figsize=(1.2 * C, 1.2 * per_class), squeeze=False)
+    for c, name in enumerate(class_names):
+        pool = np.flatnonzero(labels == c)
+        chosen = rng.choice(pool, size=min(per_class, pool.size), replace=False)
+        for row, ax in enumerate(axes[:, c]):
+            ax.axis("off")
+            if row < chosen.size:
+                _show_image(ax, images[chosen[row]])
+        axes[0, c].set_title(name)
+    return fig
+
+
+def plot_gradient_errors(report_or_rel_error_map, ax=None, *, title=None):
+    """Heat map of the relative errors of a 2-D gradient, on a log10 scale.
+
+    Parameters
+    ----------
+    report_or_rel_error_map : GradientReport or ndarray, shape (D, C)
+        A report of :func:`cs231kit.gradcheck.check_gradient` (unchecked entries are left blank) or
+        a map from :func:`cs231kit.gradcheck.relative_error_map`.
+    ax : matplotlib Axes, optional
+    title : str, optional
+        Defaults to "relative error of <name>".
+
+    Returns
+    -------
+    matplotlib Axes
+        The colourbar marks the rule-of-thumb thresholds (good, acceptable near kinks, wrong).
+    """
+    source = report_or_rel_error_map
+    rel = source.rel_error_map() if hasattr(source, "rel_error_map") else np.asarray(source, dtype=np.float64)
+    if rel.ndim != 2:
+        raise ValueError(f"a heat map needs a 2-D gradient, such as dW of shape (D, C); got shape {rel.shape}")
+    if ax is None:
+        ax = plt.subplots(layout="constrained")[1]
+    cmap = plt.get_cmap("magma").with_extremes(bad="lightgrey")
+    image = ax.imshow(np.log10(np.maximum(rel, 1e-16)), aspect="auto", interpolation="nearest", cmap=cmap,
+                      vmin=-16, vmax=0)
+    thresholds = {"good": GOOD_REL_ERROR, "near kinks": ACCEPTABLE_REL_ERROR, "wrong": WRONG_REL_ERROR}
+    bar = ax.figure.colorbar(image, ax=ax, label="log10 relative error")
+    bar.set_ticks(np.log10(list(thresholds.values())), labels=[f"{v:.0e} ({k})" for k, v in thresholds.items()])
+    ax.set(xlabel="class (column of W)", ylabel="input dimension (row of W)",
+           title=title or f"relative error of {getattr(source, 'name', 'the gradient')}")
+    return ax
