@@ -244,6 +244,18 @@ def test_check_loss_gradient_never_mutates_the_callers_arrays():
         assert original.dtype == copy.dtype
 
 
+def test_a_loss_function_that_modifies_W_cannot_corrupt_the_check():
+    def zeroing_softmax_loss(W, X, y, reg):
+        loss, dW = softmax_loss(W, X, y, reg)
+        W[...] = 0.0
+        return loss, dW
+
+    W, X, y = make_problem()
+    original = W.copy()
+    assert check_loss_gradient(zeroing_softmax_loss, W, X, y, 0.1).passed
+    np.testing.assert_array_equal(W, original)
+
+
 def test_large_gradients_are_sampled_with_a_seed():
     W = np.random.default_rng(0).standard_normal((3073, 10))
     report = check_gradient(lambda W_: np.sum(W_**2), W, 2 * W, max_checks=300)
@@ -282,7 +294,7 @@ def test_acceptable_error_mentions_a_kink():
         ("no_reg", ["regularisation", "2·reg·W", "no regularisation term"]),
         ("reg_once", ["regularisation", "2·reg = 0.2", "1·reg·W"]),
         ("zeros", ["all zeros"]),
-        ("column", ["column 2", "class 2"]),
+        ("column", ["column 2 (class 2)", "other columns are right"]),
         ("bias_row", ["row 4", "bias"]),
     ],
 )
@@ -304,12 +316,34 @@ def test_transposed_gradient_fails_and_says_its_transpose_is_right():
     assert "transposed" in report.hint and "transpose passes" in report.hint
 
 
+def test_a_kink_within_h_is_rechecked_with_a_smaller_step():
+    x = np.array([1.0, -2.0, 3.0, 1e-6, -0.5, 2.0])  # |x| has a kink within h = 1e-5 of x[3], not within h/100
+    report = check_gradient(lambda v: np.sum(np.abs(v)), x, np.sign(x), name="dx")
+    assert report.passed and report.kinks == 1
+    assert "1 entries were re-checked with a 100× smaller step" in str(report)
+
+
 def test_a_single_bad_entry_is_blamed_on_a_kink():
-    x = np.array([1.0, -2.0, 3.0, 1e-6, -0.5, 2.0])  # |x| has a kink within h of x[3]
+    x = np.array([1.0, -2.0, 3.0, 1e-9, -0.5, 2.0])  # the kink is within h/100 of x[3] too
     report = check_gradient(lambda v: np.sum(np.abs(v)), x, np.sign(x), name="dx")
     assert not report.passed
     assert report.worst[0].index == (3,)
     assert "only 1 of 6" in report.hint and "kink" in report.hint
+
+
+def test_hinge_loss_with_many_kinks_passes_and_a_bug_in_it_is_still_found():
+    W, X, y = make_problem(N=200, D=30, C=10, seed=5)
+    X *= 30  # large inputs and score differences of order 1: a ±h step moves many margins across 0
+    W *= 0.04
+    report = check_loss_gradient(hinge_loss, W, X, y, 0.1)
+    assert report.passed and report.kinks > 0, str(report)
+
+    def hinge_loss_no_reg(W, X, y, reg):
+        loss, dW = hinge_loss(W, X, y, reg)
+        return loss, dW - 2 * reg * W
+
+    report = check_loss_gradient(hinge_loss_no_reg, W, X, y, 0.1)
+    assert not report.passed and "no regularisation term" in report.hint
 
 
 def test_nonfinite_values_fail_and_say_where():

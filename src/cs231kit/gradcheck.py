@@ -12,10 +12,12 @@ undone exactly afterwards, even when ``f`` raises. The relative error of two gra
 otherwise                     wrong
 ============================  ==========================================================
 
-:func:`check_gradient` returns a :class:`GradientReport` whose text names the worst entries and,
-when a simple model of the error fits the checked entries convincingly, explains the likely bug in
-plain words (zeros, a flipped sign, a constant factor such as a forgotten ``1/N``, a wrong
-regularisation term, errors confined to one column or row, a transposed gradient).
+:func:`check_gradient` differentiates every entry that fails once more with a 100 times smaller
+step: where the two steps disagree, the ±h step crossed a kink (a hinge margin or ReLU input near
+0) and the smaller step is kept. It returns a :class:`GradientReport` whose text names the worst
+entries and, when a simple model of the error fits the checked entries convincingly, explains the
+likely bug in plain words (zeros, a flipped sign, a constant factor such as a forgotten ``1/N``, a
+wrong regularisation term, errors confined to one column or row, a transposed gradient).
 """
 
 import operator
@@ -34,6 +36,8 @@ _FIT_RESIDUAL = 1e-2
 """A fitted model of the error must leave at most this fraction of it (in norm) unexplained."""
 _FACTOR_RTOL = 1e-3
 """How close a fitted factor must be to a telling value (N, 1/N, -1, 2, ...) to be named."""
+_KINK_STEP_RATIO = 100
+"""Entries that fail are differentiated again with a step this many times smaller (see _recheck_kinks)."""
 _MAX_OUTLIERS = 2
 """At most this many bad entries among many good ones are blamed on a kink."""
 
@@ -54,12 +58,14 @@ def _describe(value):
 
 def _scalar_output(value):
     """Return the output of a scalar-valued f as a float, or raise TypeError saying what f returned."""
-    hint = ""
     if isinstance(value, tuple):
-        hint = "; to check a loss function pass f = lambda W_: loss_fn(W_, X, y, reg)[0]"
-    array = np.asarray(value) if not isinstance(value, tuple) else None
-    if array is None or array.ndim != 0 or array.dtype.kind not in "iuf":
-        raise TypeError(f"f must return a real scalar, but it returned {_describe(value)}{hint}")
+        raise TypeError(
+            f"f must return a real scalar, but it returned {_describe(value)}; to check a loss function "
+            f"pass f = lambda W_: loss_fn(W_, X, y, reg)[0]"
+        )
+    array = np.asarray(value)
+    if array.ndim != 0 or array.dtype.kind not in "iuf":
+        raise TypeError(f"f must return a real scalar, but it returned {_describe(value)}")
     return float(array)
 
 
@@ -354,6 +360,8 @@ class GradientReport:
     indices : tuple of tuple of int
         All checked entries, in the order of ``rel_errors``.
     rel_errors : ndarray of float64, shape (checked,)
+    kinks : int
+        Entries whose ±h step crossed a kink, re-checked with a smaller step.
     """
 
     name: str
@@ -366,6 +374,7 @@ class GradientReport:
     hint: str | None = None
     indices: tuple = ()
     rel_errors: np.ndarray = field(default_factory=lambda: np.empty(0))
+    kinks: int = 0
 
     @property
     def passed(self):
@@ -399,6 +408,11 @@ class GradientReport:
             f"  (rule of thumb: < {GOOD_REL_ERROR:.0e} good, < {ACCEPTABLE_REL_ERROR:.0e} acceptable near kinks,"
             f" > {WRONG_REL_ERROR:.0e} wrong)",
         ]
+        if self.kinks:
+            lines.append(
+                f"  {self.kinks} entries were re-checked with a {_KINK_STEP_RATIO}× smaller step: their ±h step\n"
+                f"  crossed a kink (a hinge margin or ReLU input near 0)"
+            )
         if self.worst:
             lines.append("  worst entries:")
             lines.append(f"    {'index':<12} {'analytic':>12} {'numerical':>12} {'rel. error':>11}")
@@ -437,6 +451,7 @@ _KINK_NOTE = (
 
 
 def _close(value, target):
+    """True if ``value`` is within a relative ``_FACTOR_RTOL`` of ``target`` (absolute for 0)."""
     return abs(value - target) <= _FACTOR_RTOL * (abs(target) if target else 1.0)
 
 
@@ -566,8 +581,8 @@ def _lines_text(noun, lines, shape):
     plural = "s" if len(lines) > 1 else ""
     if noun == "column":
         return (
-            f"all wrong entries are in column{plural} {listed} (class{'es' if plural else ''} {listed} in the "
-            f"(D, C) layout); the other columns are right: what does your code do differently for "
+            f"all wrong entries are in column{plural} {listed} (class{'es' if plural else ''} {listed}); "
+            f"the other columns are right: what does your code do differently for "
             f"{'these classes' if plural else 'this class'} (e.g. the correct class y[i] vs the others)?"
         )
     bias = " (the last row: with the bias trick, the bias)" if lines[-1] == shape[0] - 1 else ""
@@ -575,16 +590,16 @@ def _lines_text(noun, lines, shape):
 
 
 def _confined_hint(c, tolerance):
-    """Detect errors confined to a few columns (classes) or rows of a 2-D gradient."""
+    """Detect errors confined to a few columns (classes) or rows of a 2-D gradient, two or more per line."""
     wrong = ~(c.rel <= tolerance)
     if len(c.shape) != 2 or wrong.sum() < 2 or wrong.all():
         return None
     coords = np.array(c.indices)
     for axis, noun in ((1, "column"), (0, "row")):
-        lines = np.unique(coords[wrong, axis])
+        lines, wrong_per_line = np.unique(coords[wrong, axis], return_counts=True)
         inside = np.isin(coords[:, axis], lines)
         few = len(lines) <= max(1, len(np.unique(coords[:, axis])) // 4)
-        if few and not inside.all() and wrong[inside].mean() >= 0.5:
+        if few and wrong_per_line.min() >= 2 and not inside.all() and wrong[inside].mean() >= 0.5:
             return _lines_text(noun, lines, c.shape)
     return None
 
@@ -657,6 +672,30 @@ def _shape_mismatch_report(f, x, analytic, *, name, tolerance, **options):
     return GradientReport(name, x.shape, 0, x.size, float("inf"), tolerance, (), hint)
 
 
+def _recheck_kinks(evaluate, x, indices, analytic, h, tolerance):
+    """Numerical partials at ``indices``, re-taken with a smaller step where they fail.
+
+    A centered difference whose ±h step crosses a kink of f (e.g. a hinge margin passing 0) is off,
+    and a smaller step moves it back; an error in the analytic gradient stays. So every failing entry
+    is differentiated again with step ``h / _KINK_STEP_RATIO``, and where the two steps disagree by
+    more than the tolerance the smaller step's value is kept.
+
+    Returns
+    -------
+    numerical : ndarray of float64, shape (len(indices),)
+    kinks : int
+        Number of entries where the smaller step was kept.
+    """
+    numerical = _partial_derivatives(evaluate, x, indices, h, operator.sub)
+    suspects = np.flatnonzero(~(relative_error_map(analytic, numerical) <= tolerance))
+    if suspects.size == 0:
+        return numerical, 0
+    finer = _partial_derivatives(evaluate, x, [indices[i] for i in suspects], h / _KINK_STEP_RATIO, operator.sub)
+    kinked = ~(relative_error_map(numerical[suspects], finer) <= tolerance)
+    numerical[suspects[kinked]] = finer[kinked]
+    return numerical, int(kinked.sum())
+
+
 def _float64_workspace(x):
     """``x`` itself if it is a writeable float64 array (perturbed in place), else a float64 copy."""
     if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.flags.writeable:
@@ -722,12 +761,12 @@ def check_gradient(
     if analytic.shape != x.shape:
         return _shape_mismatch_report(f, x, analytic, name=name, tolerance=tolerance, **options)
     indices = _sample_indices(x.shape, max_checks, seed)
-    numerical = _partial_derivatives(lambda x_: _scalar_output(f(x_)), x, indices, h, operator.sub)
     a = _entries(analytic, indices)
+    numerical, kinks = _recheck_kinks(lambda x_: _scalar_output(f(x_)), x, indices, a, h, tolerance)
     c = _Checked(name, _variable_name(name), x.shape, indices, a, numerical, _entries(x, indices),
                  relative_error_map(a, numerical))
     report = GradientReport(name, x.shape, len(indices), x.size, _max_or_zero(c.rel), tolerance,
-                            _worst_entries(c, num_worst), None, tuple(indices), c.rel)
+                            _worst_entries(c, num_worst), None, tuple(indices), c.rel, kinks)
     return replace(report, hint=_diagnose(c, tolerance, num_examples, reg))
 
 
@@ -789,8 +828,8 @@ def validate_loss_output(result, W, *, name="loss function", allow_nonfinite=Fal
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise TypeError(f"{name} returned {_describe_result(result)}; it must return (loss, dW)")
     loss, dW = result
-    loss_array = np.asarray(loss) if not isinstance(loss, (tuple, list)) else None
-    if loss_array is None or loss_array.ndim != 0 or loss_array.dtype.kind not in "iuf":
+    loss_array = np.asarray(loss)
+    if loss_array.ndim != 0 or loss_array.dtype.kind not in "iuf":
         raise TypeError(f"{name} returned a loss that is {_describe(loss)}; the loss must be a real scalar")
     shape = np.shape(W)
     if not isinstance(dW, np.ndarray):
@@ -853,4 +892,5 @@ def check_loss_gradient(loss_fn, W, X, y, reg, **kwargs):
     _, dW = validate_loss_output(loss_fn(W.copy(), X, y, reg), W, name=fn_name)
     kwargs.setdefault("num_examples", X.shape[0])
     kwargs.setdefault("reg", reg)
-    return check_gradient(lambda W_: loss_fn(W_, X, y, reg)[0], W, np.array(dW, dtype=np.float64), **kwargs)
+    # each call gets its own copy of W, so a loss function that modifies W cannot corrupt the check
+    return check_gradient(lambda W_: loss_fn(W_.copy(), X, y, reg)[0], W, np.array(dW, dtype=np.float64), **kwargs)
