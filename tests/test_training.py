@@ -59,6 +59,10 @@ def test_weights_keep_the_dtype_of_X_and_W0_is_left_alone():
     assert result.W.dtype == np.float32
     assert not W0.any()
     assert result.loss_history[0] == pytest.approx(np.log(3), rel=1e-6)  # W = 0: uniform probabilities
+    wider = train_linear_classifier(softmax_loss, X, y, W0=np.zeros((3, 4)), num_iters=2)  # a class y lacks
+    assert wider.W.shape == (3, 4)
+    with pytest.raises(ValueError, match=r"W0 has shape \(2, 3\).*expected \(3, 3\)"):
+        train_linear_classifier(softmax_loss, X, y, W0=np.zeros((2, 3)))
 
 
 def test_sgd_is_pure_and_follows_the_rule():

@@ -610,9 +610,9 @@ def _outlier_hint(c, tolerance):
     if wrong > _MAX_OUTLIERS or 2 * wrong >= len(c.rel):
         return None
     return (
-        f"only {wrong} of {len(c.rel)} checked entries exceed the tolerance: possibly a kink (a hinge margin or "
-        f"ReLU input within ±h of 0). Check again with another seed or a smaller h; if the same entries fail, "
-        f"look at them."
+        f"only {wrong} of {len(c.rel)} checked entries exceed the tolerance: possibly a kink so close (a hinge "
+        f"margin or ReLU input within ±h/{_KINK_STEP_RATIO} of 0) that even the smaller re-check step crosses it. "
+        f"Check again with another seed; if the same entries fail, look at them."
     )
 
 

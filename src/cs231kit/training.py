@@ -105,7 +105,7 @@ def _initial_weights(W0, D, C, dtype, rng):
 
 
 def _check_data(X, y):
-    """Raise if X is not a floating-point (N, D) array or y not N integer labels."""
+    """Return y as an array; raise if X is not a floating-point (N, D) array or y not N integer labels."""
     if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f"):
         raise TypeError(
             f"X must be a floating-point array of shape (N, D); got {getattr(X, 'dtype', type(X))} "
@@ -116,6 +116,7 @@ def _check_data(X, y):
         raise ValueError(
             f"y must hold N={X.shape[0]} integer labels, shape ({X.shape[0]},); got {y.dtype} of shape {y.shape}"
         )
+    return y
 
 
 def train_linear_classifier(
@@ -153,7 +154,7 @@ def train_linear_classifier(
     batch_size : int, optional
         Examples per minibatch, drawn with replacement.
     num_classes : int, optional
-        C; defaults to ``y.max() + 1``.
+        C; defaults to W0's number of columns, else ``y.max() + 1``.
     W0 : ndarray, shape (D, C), optional
         Initial weights (copied); defaults to ``0.001 * standard_normal((D, C))``.
     seed : int, optional
@@ -180,9 +181,9 @@ def train_linear_classifier(
     """
     if on_divergence not in ("raise", "stop"):
         raise ValueError(f'on_divergence must be "raise" or "stop"; got {on_divergence!r}')
-    _check_data(X, y)
+    y = _check_data(X, y)
     rng = np.random.default_rng(seed)
-    C = int(np.max(y)) + 1 if num_classes is None else num_classes
+    C = num_classes or (np.shape(W0)[-1] if W0 is not None else int(np.max(y)) + 1)
     W = _initial_weights(W0, X.shape[1], C, X.dtype, rng)
     rule = sgd if update_rule is None else update_rule
     state = {"learning_rate": learning_rate}
