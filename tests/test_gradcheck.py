@@ -307,6 +307,14 @@ def test_each_broken_gradient_fails_with_its_hint(bug, expected):
         assert phrase in report.hint, f"{bug}: {phrase!r} not in hint {report.hint!r}"
 
 
+def test_gradient_of_another_function_of_W_is_named():
+    W = np.random.default_rng(6).standard_normal((5, 3))
+    report = check_gradient(lambda W_: 0.7 * np.sum(np.abs(W_)), W, 2 * 0.7 * W)  # L1 penalty, L2 gradient
+    assert not report.passed and "1.4·W: your gradient is a multiple of W itself" in report.hint
+    report = check_gradient(lambda W_: 0.7 * np.sum(W_**2), W, 0.7 * W)  # the 2 of d(w²)/dw forgotten
+    assert "1/2 × numerical" in report.hint and "factor of 2 missing" in report.hint
+
+
 def test_transposed_gradient_fails_and_says_its_transpose_is_right():
     W, X, y = make_problem()
     _, dW = softmax_loss(W, X, y, 0.1)

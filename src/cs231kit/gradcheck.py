@@ -529,7 +529,12 @@ def _independent(u, v):
 
 
 def _fit_hint(c, num_examples, reg):
-    """Fit ``analytic ≈ k·numerical (+ coef·x)``; explain k or coef if the fit is convincing."""
+    """Fit ``analytic ≈ k·numerical (+ coef·x)``; explain k or coef if the fit is convincing.
+
+    The ``coef·x`` term catches a wrong L2-penalty gradient (k ≈ 1), the gradient of another
+    function of x (k ≈ 0), and keeps a penalty gradient that is right from spoiling the factor of a
+    scaled data gradient (k ≈ N with coef ≈ (1 - N)·2·reg).
+    """
     error_norm = np.linalg.norm(c.analytic - c.numerical)
     if _independent(c.numerical, c.values):
         (k, coef), residual = _least_squares([c.numerical, c.values], c.analytic)
@@ -540,7 +545,14 @@ def _fit_hint(c, num_examples, reg):
         return None
     if _close(k, 1):
         return _regularisation_hint(coef, reg, c.var)
-    return _factor_hint(k, num_examples)
+    divided_twice = bool(num_examples) and _close(k, 1 / num_examples)
+    if coef == 0 or not _close(k, 0) or divided_twice:
+        return _factor_hint(k, num_examples)
+    return (
+        f"analytic ≈ {coef:.3g}·{c.var}: your gradient is a multiple of {c.var} itself and does not follow the "
+        f"numerical gradient at all. Did you differentiate another function (e.g. 2·reg·{c.var} is the "
+        f"gradient of the L2 penalty reg·Σ{c.var}²)?"
+    )
 
 
 def _nonfinite_hint(c):
