@@ -106,8 +106,10 @@ def buggy(bug):
 def test_numerical_gradient_of_linear_function_is_exact(data, shape):
     c = data.draw(hnp.arrays(np.float64, shape, elements=unit_floats))
     x = data.draw(hnp.arrays(np.float64, shape, elements=unit_floats))
+    before = x.tobytes()
     grad = numerical_gradient(lambda x_: np.sum(c * x_), x, h=1e-3)
     np.testing.assert_allclose(grad, c, rtol=0, atol=EXACT)
+    assert x.tobytes() == before
 
 
 def test_numerical_gradient_of_quadratic_and_sinusoid():
