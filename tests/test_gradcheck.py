@@ -1,7 +1,7 @@
 """Tests of cs231kit.gradcheck: numerical gradients against closed forms, reports and their hints.
 
-The loss functions below are small test fixtures (softmax and multiclass hinge, with the kit's
-penalty ``reg * sum(W * W)``); each hint is provoked by a deliberately broken gradient.
+The loss functions are small test fixtures (softmax and multiclass hinge, with the kit's penalty
+``reg * sum(W * W)``, in loss_fixtures.py); each hint is provoked by a deliberately broken gradient.
 """
 
 import numpy as np
@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from loss_fixtures import hinge_loss, softmax_loss  # tests/ is on sys.path under pytest
 
 from cs231kit.gradcheck import (
     ACCEPTABLE_REL_ERROR,
@@ -36,49 +37,6 @@ unit_floats = st.floats(-1, 1, allow_nan=False, allow_subnormal=False)
 
 
 # ------------------------------------------------------------------------------------ fixtures
-
-
-def softmax_loss(W, X, y, reg, bug=None):
-    """Softmax loss + reg * sum(W**2); ``bug`` breaks the gradient in one named way."""
-    N = X.shape[0]
-    scores = X @ W
-    scores = scores - scores.max(axis=1, keepdims=True)
-    probs = np.exp(scores)
-    probs /= probs.sum(axis=1, keepdims=True)
-    loss = -np.log(probs[np.arange(N), y]).mean() + reg * np.sum(W * W)
-    dscores = probs.copy()
-    dscores[np.arange(N), y] -= 1
-    data_scale = {"no_mean": 1.0, "mean_twice": 1.0 / N**2}.get(bug, 1.0 / N)
-    reg_scale = {"no_reg": 0.0, "reg_once": 1.0}.get(bug, 2.0)
-    dW = data_scale * X.T @ dscores + reg_scale * reg * W
-    return loss, _break(dW, bug, N)
-
-
-def _break(dW, bug, N):
-    """Apply the bugs that act on the whole gradient."""
-    if bug == "sign":
-        return -dW
-    if bug == "times_n":
-        return dW * N
-    if bug == "zeros":
-        return np.zeros_like(dW)
-    if bug == "column":
-        dW[:, 2] *= -1
-    if bug == "bias_row":
-        dW[-1] = 0
-    return dW
-
-
-def hinge_loss(W, X, y, reg):
-    """Multiclass hinge loss (margin 1) + reg * sum(W**2), vectorised."""
-    N = X.shape[0]
-    scores = X @ W
-    margins = np.maximum(0, scores - scores[np.arange(N), y][:, None] + 1)
-    margins[np.arange(N), y] = 0
-    loss = margins.sum() / N + reg * np.sum(W * W)
-    active = (margins > 0).astype(float)
-    active[np.arange(N), y] = -active.sum(axis=1)
-    return loss, X.T @ active / N + 2 * reg * W
 
 
 def make_problem(N=40, D=5, C=4, seed=0):

@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from test_gradcheck import softmax_loss  # the softmax test fixture (tests/ is on sys.path under pytest)
+from loss_fixtures import softmax_loss  # tests/ is on sys.path under pytest
 
 from cs231kit.training import (
     TrainingDiverged,

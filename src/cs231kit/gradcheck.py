@@ -17,7 +17,8 @@ step: where the two steps disagree, the ±h step crossed a kink (a hinge margin 
 0) and the smaller step is kept. It returns a :class:`GradientReport` whose text names the worst
 entries and, when a simple model of the error fits the checked entries convincingly, explains the
 likely bug in plain words (zeros, a flipped sign, a constant factor such as a forgotten ``1/N``, a
-wrong regularisation term, errors confined to one column or row, a transposed gradient).
+wrong regularisation term, errors confined to one column or row, a transposed gradient); the
+patterns behind these hints live in :mod:`cs231kit._gradient_hints`.
 """
 
 import operator
@@ -26,20 +27,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cs231kit._gradient_hints import KINK_STEP_RATIO, Checked, diagnose, format_index
+
 GOOD_REL_ERROR = 1e-7
 ACCEPTABLE_REL_ERROR = 1e-4
 WRONG_REL_ERROR = 1e-2
 REL_ERROR_FLOOR = 1e-8
 """Smallest denominator of the relative error, so that two (near-)zero entries compare as equal."""
-
-_FIT_RESIDUAL = 1e-2
-"""A fitted model of the error must leave at most this fraction of it (in norm) unexplained."""
-_FACTOR_RTOL = 1e-3
-"""How close a fitted factor must be to a telling value (N, 1/N, -1, 2, ...) to be named."""
-_KINK_STEP_RATIO = 100
-"""Entries that fail are differentiated again with a step this many times smaller (see _recheck_kinks)."""
-_MAX_OUTLIERS = 2
-"""At most this many bad entries among many good ones are blamed on a kink."""
 
 
 # --------------------------------------------------------------------------- numerical gradients
@@ -119,6 +113,11 @@ def _partial_derivatives(evaluate, x, indices, h, difference):
     return partials
 
 
+def _scalar_partials(f, x, indices, h):
+    """Centered differences of a scalar-valued ``f`` along ``indices`` (see :func:`_partial_derivatives`)."""
+    return _partial_derivatives(lambda x_: _scalar_output(f(x_)), x, indices, h, operator.sub)
+
+
 def numerical_gradient(f, x, h=1e-5):
     """Centered-difference gradient of a scalar function.
 
@@ -138,9 +137,7 @@ def numerical_gradient(f, x, h=1e-5):
         ``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every entry ``i``.
     """
     x = _perturbable(x, h)
-    indices = list(np.ndindex(x.shape))
-    partials = _partial_derivatives(lambda x_: _scalar_output(f(x_)), x, indices, h, operator.sub)
-    return partials.reshape(x.shape)
+    return _scalar_partials(f, x, list(np.ndindex(x.shape)), h).reshape(x.shape)
 
 
 def numerical_gradient_array(f, x, dout, h=1e-5):
@@ -301,7 +298,7 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, *, seed=0):
     if analytic.shape != x.shape:
         raise ValueError(_shape_message("analytic_grad", analytic.shape, x.shape, "x"))
     indices = _sample_indices(x.shape, num_checks, seed)
-    numerical = _partial_derivatives(lambda x_: _scalar_output(f(x_)), x, indices, h, operator.sub)
+    numerical = _scalar_partials(f, x, indices, h)
     a = _entries(analytic, indices)
     return SparseCheck(indices, a, numerical, relative_error_map(a, numerical))
 
@@ -331,10 +328,6 @@ def _verdict(max_rel_error):
 
 def _passes(max_rel_error, tolerance):
     return bool(np.isfinite(max_rel_error) and max_rel_error <= tolerance)
-
-
-def _format_index(index):
-    return "(" + ", ".join(str(i) for i in index) + ")"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -410,14 +403,14 @@ class GradientReport:
         ]
         if self.kinks:
             lines.append(
-                f"  {self.kinks} entries were re-checked with a {_KINK_STEP_RATIO}× smaller step: their ±h step\n"
+                f"  {self.kinks} entries were re-checked with a {KINK_STEP_RATIO}× smaller step: their ±h step\n"
                 f"  crossed a kink (a hinge margin or ReLU input near 0)"
             )
         if self.worst:
             lines.append("  worst entries:")
             lines.append(f"    {'index':<12} {'analytic':>12} {'numerical':>12} {'rel. error':>11}")
             lines += [
-                f"    {_format_index(e.index):<12} {e.analytic:>12.4e} {e.numerical:>12.4e} {e.rel_error:>11.2e}"
+                f"    {format_index(e.index):<12} {e.analytic:>12.4e} {e.numerical:>12.4e} {e.rel_error:>11.2e}"
                 for e in self.worst
             ]
         if self.hint:
@@ -425,228 +418,6 @@ class GradientReport:
         return "\n".join(lines)
 
     __repr__ = __str__
-
-
-# ---------------------------------------------------------------------------------------- hints
-
-
-class _Checked(NamedTuple):
-    """The checked entries, flattened: what every hint looks at."""
-
-    name: str
-    var: str
-    shape: tuple
-    indices: list
-    analytic: np.ndarray
-    numerical: np.ndarray
-    values: np.ndarray
-    rel: np.ndarray
-
-
-_KINK_NOTE = (
-    "the error is in the 'acceptable near kinks' range: with a hinge (max(0, ·)) or ReLU, a step of ±h "
-    "that crosses a kink puts the numerical gradient slightly off. For a smooth function, errors of this "
-    "size come from rounding when the worst entries are tiny gradients; otherwise look closer."
-)
-
-
-def _close(value, target):
-    """True if ``value`` is within a relative ``_FACTOR_RTOL`` of ``target`` (absolute for 0)."""
-    return abs(value - target) <= _FACTOR_RTOL * (abs(target) if target else 1.0)
-
-
-def _format_factor(k):
-    """``k`` as a readable factor: an integer, ``1/m`` or 4 significant digits."""
-    if round(k) != 0 and _close(k, round(k)):
-        return str(int(round(k)))
-    if 0 < abs(k) < 1 and _close(1 / k, round(1 / k)):
-        return f"{'-' if k < 0 else ''}1/{abs(int(round(1 / k)))}"
-    return f"{k:.4g}"
-
-
-def _magnitude_cause(m, num_examples):
-    """Explain a positive factor m between analytic and numerical gradient, or None for m ≈ 1."""
-    if _close(m, 1):
-        return None
-    if num_examples and num_examples > 1 and _close(m, num_examples):
-        return f"did you forget to divide by N (={num_examples})?"
-    if num_examples and num_examples > 1 and _close(m, 1 / num_examples):
-        return f"did you divide by N (={num_examples}) twice?"
-    if _close(m, 2):
-        return "is a term counted twice?"
-    if _close(m, 0.5):
-        return "is a factor of 2 missing (the derivative of w² is 2·w)?"
-    if m > 1 and _close(m, round(m)):
-        return f"an extra factor of {round(m)}: did you forget to divide by a count (N, the number of classes)?"
-    if m < 1 and _close(1 / m, round(1 / m)):
-        return f"a factor of {round(1 / m)} is missing: did you divide by a count you should not divide by?"
-    return "the whole gradient is off by a constant factor."
-
-
-def _factor_hint(k, num_examples):
-    """Plain-words explanation of ``analytic ≈ k × numerical``."""
-    if _close(k, 0):
-        return "analytic ≈ 0 × numerical: your gradient is (almost) zero everywhere."
-    causes = []
-    if k < 0:
-        causes.append("the sign is flipped: are you doing gradient ascent, or did you subtract in the wrong order?")
-    magnitude = _magnitude_cause(abs(k), num_examples)
-    if magnitude:
-        causes.append(magnitude)
-    return f"analytic ≈ {_format_factor(k)} × numerical: " + " Also, ".join(causes)
-
-
-def _regularisation_hint(coef, reg, var):
-    """Explain ``analytic - numerical ≈ coef · x`` (a wrong L2-penalty gradient)."""
-    text = (
-        f"only the regularisation part looks wrong: analytic − numerical ≈ {coef:.3g}·{var}. "
-        f"The gradient of reg·Σ{var}² is 2·reg·{var}"
-    )
-    if reg is None:
-        return text + "."
-    if reg == 0:
-        return text + f", and reg = 0 here, so your gradient must not contain a {var} term at all."
-    yours = 2 + coef / reg
-    text += f" (2·reg = {2 * reg:g})"
-    if _close(yours, 0):
-        return text + f", but your gradient has no regularisation term: add 2·reg·{var}."
-    return text + f", but yours behaves like {_format_factor(yours)}·reg·{var}."
-
-
-def _least_squares(columns, target):
-    """Coefficients of the least-squares fit ``target ≈ sum(coef_j * columns[j])`` and its residual norm."""
-    design = np.column_stack(columns)
-    scale = np.linalg.norm(design, axis=0)
-    coef, *_ = np.linalg.lstsq(design / scale, target, rcond=None)
-    coef = coef / scale
-    return coef, float(np.linalg.norm(target - design @ coef))
-
-
-def _independent(u, v):
-    """True if neither vector is zero and they are far from parallel."""
-    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
-    return bool(nu > 0 and nv > 0 and abs(u @ v) < 0.99 * nu * nv)
-
-
-def _fit_hint(c, num_examples, reg):
-    """Fit ``analytic ≈ k·numerical (+ coef·x)``; explain k or coef if the fit is convincing.
-
-    The ``coef·x`` term catches a wrong L2-penalty gradient (k ≈ 1), the gradient of another
-    function of x (k ≈ 0), and keeps a penalty gradient that is right from spoiling the factor of a
-    scaled data gradient (k ≈ N with coef ≈ (1 - N)·2·reg).
-    """
-    error_norm = np.linalg.norm(c.analytic - c.numerical)
-    if _independent(c.numerical, c.values):
-        (k, coef), residual = _least_squares([c.numerical, c.values], c.analytic)
-    else:
-        (k,), residual = _least_squares([c.numerical], c.analytic)
-        coef = 0.0
-    if residual > _FIT_RESIDUAL * error_norm:
-        return None
-    if _close(k, 1):
-        return _regularisation_hint(coef, reg, c.var)
-    divided_twice = bool(num_examples) and _close(k, 1 / num_examples)
-    if coef == 0 or not _close(k, 0) or divided_twice:
-        return _factor_hint(k, num_examples)
-    return (
-        f"analytic ≈ {coef:.3g}·{c.var}: your gradient is a multiple of {c.var} itself and does not follow the "
-        f"numerical gradient at all. Did you differentiate another function (e.g. 2·reg·{c.var} is the "
-        f"gradient of the L2 penalty reg·Σ{c.var}²)?"
-    )
-
-
-def _nonfinite_hint(c):
-    """Say where the analytic or numerical gradient is NaN/inf."""
-    sources = (
-        (c.analytic, f"your gradient {c.name}", "look for an overflow in np.exp (subtract each row's "
-         "maximum score first), a log(0) or a division by zero"),
-        (c.numerical, "the numerical gradient", "the function itself is not finite near this point: "
-         "subtract each row's maximum score before np.exp"),
-    )
-    for values, label, advice in sources:
-        bad = ~np.isfinite(values)
-        if bad.any():
-            first = int(np.argmax(bad))
-            more = f" and {int(bad.sum()) - 1} more entries" if bad.sum() > 1 else ""
-            return f"{label} is {values[first]} at index {_format_index(c.indices[first])}{more}: {advice}."
-    return None
-
-
-def _zero_hint(c):
-    """Explain an all-zero analytic gradient, or a function that ignores its argument."""
-    if not np.any(c.analytic):
-        return (
-            f"your gradient {c.name} is all zeros on the {len(c.indices)} checked entries: did you forget to "
-            f"fill it in, or return the zero-initialised array instead of the one you accumulated into?"
-        )
-    if not np.any(c.numerical):
-        return (
-            f"the numerical gradient is all zeros: the function does not change when {c.var} changes. "
-            f"Make it use its argument, e.g. f = lambda {c.var}_: loss_fn({c.var}_, X, y, reg)[0]."
-        )
-    return None
-
-
-def _lines_text(noun, lines, shape):
-    """Name the rows or columns that hold every wrong entry."""
-    listed = ", ".join(str(int(i)) for i in lines)
-    plural = "s" if len(lines) > 1 else ""
-    if noun == "column":
-        return (
-            f"all wrong entries are in column{plural} {listed} (class{'es' if plural else ''} {listed}); "
-            f"the other columns are right: what does your code do differently for "
-            f"{'these classes' if plural else 'this class'} (e.g. the correct class y[i] vs the others)?"
-        )
-    bias = " (the last row: with the bias trick, the bias)" if lines[-1] == shape[0] - 1 else ""
-    return f"all wrong entries are in row{plural} {listed}{bias}; the other rows are right."
-
-
-def _confined_hint(c, tolerance):
-    """Detect errors confined to a few columns (classes) or rows of a 2-D gradient, two or more per line."""
-    wrong = ~(c.rel <= tolerance)
-    if len(c.shape) != 2 or wrong.sum() < 2 or wrong.all():
-        return None
-    coords = np.array(c.indices)
-    for axis, noun in ((1, "column"), (0, "row")):
-        lines, wrong_per_line = np.unique(coords[wrong, axis], return_counts=True)
-        inside = np.isin(coords[:, axis], lines)
-        few = len(lines) <= max(1, len(np.unique(coords[:, axis])) // 4)
-        if few and wrong_per_line.min() >= 2 and not inside.all() and wrong[inside].mean() >= 0.5:
-            return _lines_text(noun, lines, c.shape)
-    return None
-
-
-def _outlier_hint(c, tolerance):
-    """Blame a kink when only one or two entries out of many are wrong."""
-    wrong = int(np.sum(~(c.rel <= tolerance)))
-    if wrong > _MAX_OUTLIERS or 2 * wrong >= len(c.rel):
-        return None
-    return (
-        f"only {wrong} of {len(c.rel)} checked entries exceed the tolerance: possibly a kink so close (a hinge "
-        f"margin or ReLU input within ±h/{_KINK_STEP_RATIO} of 0) that even the smaller re-check step crosses it. "
-        f"Check again with another seed; if the same entries fail, look at them."
-    )
-
-
-_NO_PATTERN = (
-    "no simple pattern (zeros, sign, constant factor, regularisation, one column or row) explains the error: "
-    "derive the gradient again on a tiny example, e.g. N=2, D=3, C=2, and compare entry by entry."
-)
-
-
-def _diagnose(c, tolerance, num_examples, reg):
-    """The hint of a report: the first explanation that fits, or None when nothing needs explaining."""
-    max_rel = _max_or_zero(c.rel)
-    if _passes(max_rel, tolerance):
-        return _KINK_NOTE if _verdict(max_rel) == "acceptable near kinks" else None
-    return (
-        _nonfinite_hint(c)
-        or _zero_hint(c)
-        or _fit_hint(c, num_examples, reg)
-        or _confined_hint(c, tolerance)
-        or _outlier_hint(c, tolerance)
-        or (_KINK_NOTE if _verdict(max_rel) == "acceptable near kinks" else _NO_PATTERN)
-    )
 
 
 def _worst_entries(c, count):
@@ -684,12 +455,12 @@ def _shape_mismatch_report(f, x, analytic, *, name, tolerance, **options):
     return GradientReport(name, x.shape, 0, x.size, float("inf"), tolerance, (), hint)
 
 
-def _recheck_kinks(evaluate, x, indices, analytic, h, tolerance):
+def _recheck_kinks(f, x, indices, analytic, h, tolerance):
     """Numerical partials at ``indices``, re-taken with a smaller step where they fail.
 
     A centered difference whose ±h step crosses a kink of f (e.g. a hinge margin passing 0) is off,
     and a smaller step moves it back; an error in the analytic gradient stays. So every failing entry
-    is differentiated again with step ``h / _KINK_STEP_RATIO``, and where the two steps disagree by
+    is differentiated again with step ``h / KINK_STEP_RATIO``, and where the two steps disagree by
     more than the tolerance the smaller step's value is kept.
 
     Returns
@@ -698,11 +469,11 @@ def _recheck_kinks(evaluate, x, indices, analytic, h, tolerance):
     kinks : int
         Number of entries where the smaller step was kept.
     """
-    numerical = _partial_derivatives(evaluate, x, indices, h, operator.sub)
+    numerical = _scalar_partials(f, x, indices, h)
     suspects = np.flatnonzero(~(relative_error_map(analytic, numerical) <= tolerance))
     if suspects.size == 0:
         return numerical, 0
-    finer = _partial_derivatives(evaluate, x, [indices[i] for i in suspects], h / _KINK_STEP_RATIO, operator.sub)
+    finer = _scalar_partials(f, x, [indices[i] for i in suspects], h / KINK_STEP_RATIO)
     kinked = ~(relative_error_map(numerical[suspects], finer) <= tolerance)
     numerical[suspects[kinked]] = finer[kinked]
     return numerical, int(kinked.sum())
@@ -774,12 +545,12 @@ def check_gradient(
         return _shape_mismatch_report(f, x, analytic, name=name, tolerance=tolerance, **options)
     indices = _sample_indices(x.shape, max_checks, seed)
     a = _entries(analytic, indices)
-    numerical, kinks = _recheck_kinks(lambda x_: _scalar_output(f(x_)), x, indices, a, h, tolerance)
-    c = _Checked(name, _variable_name(name), x.shape, indices, a, numerical, _entries(x, indices),
-                 relative_error_map(a, numerical))
+    numerical, kinks = _recheck_kinks(f, x, indices, a, h, tolerance)
+    c = Checked(name, _variable_name(name), x.shape, indices, a, numerical, _entries(x, indices),
+                relative_error_map(a, numerical))
     report = GradientReport(name, x.shape, len(indices), x.size, _max_or_zero(c.rel), tolerance,
                             _worst_entries(c, num_worst), None, tuple(indices), c.rel, kinks)
-    return replace(report, hint=_diagnose(c, tolerance, num_examples, reg))
+    return replace(report, hint=diagnose(report, c, num_examples, reg))
 
 
 def assert_gradient_correct(f, x, analytic_grad, **kwargs):
@@ -866,7 +637,7 @@ def _require_finite(loss, dW, name):
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
             f"{name} returned a dW with {int(bad.sum())} non-finite entries; the first is {dW[index]} "
-            f"at index {_format_index(index)}"
+            f"at index {format_index(index)}"
         )
 
 
