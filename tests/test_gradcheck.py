@@ -267,6 +267,12 @@ def test_each_broken_gradient_fails_with_its_hint(bug, expected):
         assert phrase in report.hint, f"{bug}: {phrase!r} not in hint {report.hint!r}"
 
 
+def test_dividing_by_a_large_n_twice_is_not_mistaken_for_a_zero_gradient():
+    W, X, y = make_problem(N=2000)  # 1/2000 lies within the tolerance around 0 of the factor fit
+    report = check_loss_gradient(buggy("mean_twice"), W, X, y, 0.0)
+    assert "divide by N (=2000) twice" in report.hint, report.hint
+
+
 def test_gradient_of_another_function_of_W_is_named():
     W = np.random.default_rng(6).standard_normal((5, 3))
     report = check_gradient(lambda W_: 0.7 * np.sum(np.abs(W_)), W, 2 * 0.7 * W)  # L1 penalty, L2 gradient

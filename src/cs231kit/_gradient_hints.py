@@ -215,7 +215,8 @@ def _regularisation_hint(coef, reg, var):
 
 def _factor_hint(k, num_examples):
     """Plain-words explanation of ``analytic ≈ k × numerical``."""
-    if _close(k, 0):
+    divided_twice = bool(num_examples) and _close(abs(k), 1 / num_examples)
+    if _close(k, 0) and not divided_twice:  # for N ≳ 1000, 1/N is itself within the zero tolerance
         return "analytic ≈ 0 × numerical: your gradient is (almost) zero everywhere."
     causes = []
     if k < 0:
