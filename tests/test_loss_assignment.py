@@ -596,7 +596,8 @@ def test_notebook_metadata_follows_the_conventions():
 
 
 def _autograded_tests(notebook):
-    return {_nbgrader(c)["grade_id"] for c in notebook["cells"] if _nbgrader(c).get("grade") and not _nbgrader(c)["solution"]}
+    return {_nbgrader(c)["grade_id"] for c in notebook["cells"]
+            if _nbgrader(c).get("grade") and not _nbgrader(c)["solution"]}
 
 
 def _patched_sources(student):

@@ -11,6 +11,10 @@ checks them against loop twins, hand-computed lecture values and numerical gradi
 gradients are compared with the reference gradient and with the numerical gradient of the
 *reference* loss (never of the student's own loss, which may be wrong in the same way).
 
+Every failure is raised by ``_fail``; the other functions set ``__tracebackhide__``, which IPython
+honours for every frame but the last, so a student's traceback shows their own code, the test
+line and the message, not the grading code or the hidden inputs.
+
 Conventions: ``W`` (D, C), ``X`` (N, D), ``y`` (N,) int; ``loss, dW = loss_fn(W, X, y, reg)``;
 the L2 penalty is ``reg * np.sum(W * W)`` with gradient ``2 * reg * W``.
 """
@@ -58,6 +62,11 @@ LOOP_NODES = {
 }
 LOOP_CALLS = {"vectorize", "apply_along_axis", "frompyfunc", "map"}
 """Calls that hide a Python-level loop over the elements."""
+
+
+def _fail(message, cause=None):
+    """Raise the AssertionError a student sees (the only frame of this file a traceback shows)."""
+    raise AssertionError(message) from cause
 
 
 # ----------------------------------------------------------------------------------- references
@@ -177,11 +186,11 @@ def _call(fn, args, what):
     try:
         result = fn(*copies)
     except Exception as error:  # a student's exception becomes a readable failure, chained
-        raise AssertionError(f"{_name(fn)} raised {type(error).__name__} on {what}: {error}") from error
+        _fail(f"{_name(fn)} raised {type(error).__name__} on {what}: {error}", cause=error)
     names = ("W", "X", "y") if len(args) == 4 else ("W",)
     for name, original, passed in zip(names, args, copies):
         if not np.array_equal(original, passed, equal_nan=True):
-            raise AssertionError(
+            _fail(
                 f"{_name(fn)} modified its input {name} in place on {what}. Work on new arrays "
                 f"(e.g. scores = X @ W, W2 = W * W), never assign into {name}."
             )
@@ -194,14 +203,14 @@ def _pair(fn, result, W, what):
     try:
         value, dW = gradcheck.validate_loss_output(result, W, name=_name(fn), allow_nonfinite=True)
     except (TypeError, ValueError) as error:
-        raise AssertionError(f"{error} (on {what})") from None
+        _fail(f"{error} (on {what})")
     if dW.dtype.kind != "f":
-        raise AssertionError(
+        _fail(
             f"{_name(fn)} returned dW of dtype {dW.dtype} on {what}; it must be floating point "
             f"(start from np.zeros_like(W) or np.zeros(W.shape))."
         )
     if W.dtype == np.float64 and dW.dtype != np.float64:
-        raise AssertionError(
+        _fail(
             f"{_name(fn)} returned dW of dtype {dW.dtype} for float64 inputs on {what}: keep float64 "
             f"(gradient checks need its precision)."
         )
@@ -261,7 +270,7 @@ def _loss_hint(kind, got, expected, W, X, reg):
 def _compare_loss(fn, kind, loss, expected, W, X, reg, what):
     __tracebackhide__ = True
     if not (np.isfinite(loss) and _allclose(loss, expected)):
-        raise AssertionError(
+        _fail(
             f"{_name(fn)}: the loss is wrong on {what}: expected {expected:.10g}, got {loss:.10g}."
             + _loss_hint(kind, loss, expected, W, X, reg)
         )
@@ -292,7 +301,7 @@ def _compare_gradient(fn, reference, dW, case, what):
         tolerance=gradcheck.ACCEPTABLE_REL_ERROR, max_checks=200, num_examples=X.shape[0], reg=reg,
     )
     index, want, got = _worst_entry(dW, expected)
-    raise AssertionError(
+    _fail(
         f"{_name(fn)}: dW is wrong on {what}. Largest difference at dW{_format_index(index)}: "
         f"expected {want:.6g}, got {got:.6g}.\n"
         f"Your dW against the numerical gradient of a correct loss on the same inputs:\n{report}"
@@ -359,21 +368,21 @@ def check_softmax_stable(fn):
         loss, dW = _pair(fn, _call(fn, (W, X, y, reg), what), W, what)
         expected_loss = softmax_loss_reference(W, X, y, reg)[0]
         if not (np.isfinite(loss) and np.all(np.isfinite(dW))):
-            raise AssertionError(
+            _fail(
                 f"{_name(fn)} is not numerically stable: with {what} it returned loss={loss} and "
                 f"{int(np.sum(~np.isfinite(dW)))} non-finite entries in dW (expected loss {expected_loss:.6g}). "
                 f"np.exp overflows above ~709 and underflows to 0 below ~-745: subtract each row's maximum "
                 f"score before exponentiating (the probabilities do not change)."
             )
         if not _allclose(loss, expected_loss):
-            raise AssertionError(
+            _fail(
                 f"{_name(fn)}: with {what} the loss is finite but wrong: expected {expected_loss:.10g}, got "
                 f"{loss:.10g}. Shifting all scores of a row by a constant must not change the loss."
             )
         moderate = _pair(fn, _call(fn, (_without_offset(W, X), X, y, reg), what + " minus the offset"), W, what)[1]
         if not _allclose(dW, moderate):
             index, want, got = _worst_entry(dW, moderate)
-            raise AssertionError(
+            _fail(
                 f"{_name(fn)}: with {what} dW differs from your dW for the same inputs without the offset, "
                 f"at dW{_format_index(index)}: {got:.6g} instead of {want:.6g}. Shifting all scores of a row by "
                 f"a constant does not change the probabilities, so it must not change dW (here reg = 0)."
@@ -386,10 +395,10 @@ def _loops_in(fn):
     try:
         source = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError) as error:
-        raise AssertionError(
+        _fail(
             f"Could not read the source code of {_name(fn)} ({type(error).__name__}: {error}), so the "
             f"no-loops check cannot run. Define {_name(fn)} with `def` in a notebook cell and run that cell."
-        ) from None
+        )
     lines = source.splitlines()
     found = []
     for node in ast.walk(ast.parse(source)):
@@ -424,7 +433,7 @@ def check_no_python_loops(fn):
     """
     __tracebackhide__ = True
     if not callable(fn) or not hasattr(fn, "__code__"):
-        raise AssertionError(f"{fn!r} is not a Python function defined with `def`; the no-loops check needs one.")
+        _fail(f"{fn!r} is not a Python function defined with `def`; the no-loops check needs one.")
     seen, pending, problems = set(), [(fn, None)], []
     while pending:
         current, caller = pending.pop()
@@ -436,7 +445,7 @@ def check_no_python_loops(fn):
         problems += [f"  line {line} of {where}: {label}: `{text}`" for label, line, text in loops]
         pending += [(helper, _name(current)) for helper in _helpers(current, source)]
     if problems:
-        raise AssertionError(
+        _fail(
             f"{_name(fn)} must not use Python loops, but it has:\n" + "\n".join(problems)
             + "\nReplace them by whole-array numpy operations (broadcasting, fancy indexing such as "
             "scores[np.arange(N), y], matrix products)."
@@ -457,7 +466,7 @@ def _check_penalty(fn, reference, cases, *, zero_subgradient_ok=False):
         value, dW = _pair(fn, _call(fn, (W, reg), what), W, what)
         expected_value, expected_dW = reference(W, reg)
         if not (np.isfinite(value) and _allclose(value, expected_value)):
-            raise AssertionError(f"{_name(fn)}: the penalty is wrong on {what}: expected {expected_value:.10g}, "
+            _fail(f"{_name(fn)}: the penalty is wrong on {what}: expected {expected_value:.10g}, "
                                  f"got {value:.10g}.")
         ok = np.abs(dW - expected_dW) <= LOSS_RTOL * (np.abs(expected_dW) + 1.0)
         if zero_subgradient_ok:  # any subgradient in [-reg, reg] is right where w = 0
@@ -465,7 +474,7 @@ def _check_penalty(fn, reference, cases, *, zero_subgradient_ok=False):
         if not ok.all():
             index = tuple(int(i) for i in np.argwhere(~ok)[0])
             extra = " (there W is 0: any value in [-reg, reg] is a valid subgradient)" if W[index] == 0 else ""
-            raise AssertionError(
+            _fail(
                 f"{_name(fn)}: dW is wrong on {what} at dW{_format_index(index)} where W = {W[index]:.6g}: "
                 f"expected {expected_dW[index]:.6g}{extra}, got {dW[index]:.6g} "
                 f"({int((~ok).sum())} wrong entries of {ok.size})."
@@ -490,7 +499,7 @@ def check_l1_penalty(fn):
 def _number(value, name):
     __tracebackhide__ = True
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or np.isnan(value):
-        raise AssertionError(f"{name} must be a real number (int, float or np.inf); it is {value!r}.")
+        _fail(f"{name} must be a real number (int, float or np.inf); it is {value!r}.")
     return float(value)
 
 
@@ -499,7 +508,7 @@ def _check_answer(value, name, correct, hint):
     value = _number(value, name)
     right = value == correct if np.isinf(correct) else (np.isfinite(value) and abs(value - correct) <= ANSWER_ATOL)
     if not right:
-        raise AssertionError(f"{name} = {value!r} is not right. {hint}")
+        _fail(f"{name} = {value!r} is not right. {hint}")
 
 
 def check_svm_loss_bounds(svm_loss_min, svm_loss_max):

@@ -85,7 +85,8 @@ STUDENTS = [
         name="conceptual_slips",
         description="answers C (not C - 1) for the SVM loss at initialisation and 1/C (a probability, not "
                     "a loss) for the softmax loss at initialisation",
-        patches=[dict(cell="svm_q3_answer", old="svm_loss_at_init = num_classes - 1", new="svm_loss_at_init = num_classes"),
+        patches=[dict(cell="svm_q3_answer", old="svm_loss_at_init = num_classes - 1",
+                      new="svm_loss_at_init = num_classes"),
                  dict(cell="softmax_q2_answer", old="softmax_loss_at_init = np.log(num_classes)",
                       new="softmax_loss_at_init = 1 / num_classes")],
         failing=["test_svm_q3_init", "test_softmax_q2_init"],
