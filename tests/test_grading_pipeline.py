@@ -64,6 +64,20 @@ def test_csv_keeps_a_failure_to_grade_apart_from_a_zero():
     assert "not valid JSON" in rows[1]["reason"]
 
 
+def test_class_table_summarises_each_submission_and_flags_unexpected_scores():
+    tests = (outcomes.TestResult("t1", outcomes.FAILED, 0.0, 1.0, "x"), outcomes.TestResult("t2", outcomes.FAILED, 0.0, 1.0, "x"),
+             outcomes.TestResult("essay", outcomes.MANUAL, None, 1.0))
+    blank = outcomes.SubmissionResult("blank", "toy", "graded", 0.0, 2.0, tests)
+    half = outcomes.SubmissionResult("half", "toy", "graded", 1.0, 2.0,
+                                     (outcomes.TestResult("t1", outcomes.PASSED, 1.0, 1.0), tests[1]))
+    broken = outcomes.failed_submission("broken", "toy", 2.0, "NotJSONError")
+    lines = reports.class_table([blank, half, broken], expected={"blank": 0.0, "half": 2.0}).splitlines()
+    assert lines[2].split()[-3:] == ["all", "2", "tests"]
+    assert "2  !!" in lines[3] and lines[3].endswith("t2")
+    assert "not valid JSON" in lines[4]
+    assert len(lines[1]) == len(lines[0])
+
+
 def test_reports_are_written_atomically_and_leave_no_temporary_files(tmp_path):
     result = outcomes.SubmissionResult("ann", "toy", "graded", 1.0, 1.0, ())
     csv_path, json_path = reports.write_reports(tmp_path, "toy", [result])

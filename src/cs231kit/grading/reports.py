@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .outcomes import MANUAL
+
 CSV_COLUMNS = ("assignment", "student", "status", "score", "max_score", "manual_pending", "failed_tests", "reason")
 
 
@@ -79,9 +81,19 @@ def class_table(results, expected=None):
         if expected:
             want = expected.get(r.student)
             row.append("" if want is None else f"{want:g}" + ("" if r.score == want else "  !!"))
-        row.append(", ".join(r.failed_tests) or ("-" if r.score is not None else r.reason))
+        row.append(_failed_summary(r))
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1] for row in rows]
-    lines.insert(1, "-" * max(len(line) for line in lines))
+    lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
+
+
+def _failed_summary(result):
+    """The failed tests of one submission, ``"all N tests"`` when none passed, or why it was not graded."""
+    if result.score is None:
+        return result.reason
+    failed = result.failed_tests
+    if failed and len(failed) == sum(t.status != MANUAL for t in result.tests):
+        return f"all {len(failed)} tests"
+    return ", ".join(failed) or "-"
