@@ -53,7 +53,13 @@ def cmd_data(args):
     from . import data
 
     if args.action == "download":
-        print(f"CIFAR-10 archive verified at {data.download_cifar10()}")
+        try:
+            print(f"CIFAR-10 archive verified at {data.download_cifar10()}")
+        except (OSError, data.DatasetError) as error:
+            print(f"CIFAR-10 could not be downloaded: {error}\n"
+                  f"No archive was installed; a partial download, if any, stays in {data.data_dir()} as a .part file "
+                  f"and is resumed when you run the command again. Meanwhile the notebooks use the offline dataset.", file=sys.stderr)
+            return 1
         return 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
