@@ -5,6 +5,7 @@ recorded with its reason and the batch goes on.
 """
 
 import tempfile
+import warnings
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -111,7 +112,8 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
     with grading_environment():
         results = [grade_submission(api, assignment, s, max_score)
                    for s in tqdm(submitted, desc=f"grading {assignment}", unit="submission", disable=not progress)]
-        if feedback:
-            generate_feedback(api, assignment, results)
+        failures = generate_feedback(api, assignment, results) if feedback else {}
+    for student, error in failures.items():
+        warnings.warn(f"no feedback HTML for {student}: {(error or 'unknown error').strip().splitlines()[-1]}", stacklevel=2)
     results += [SubmissionResult(s, assignment, NOT_SUBMITTED, None, max_score, (), "no submission") for s in missing]
     return sorted(results, key=lambda r: r.student)
