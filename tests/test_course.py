@@ -9,15 +9,17 @@ from nbclient import NotebookClient
 
 from cs231kit.grading.demo import run_demo
 from cs231kit.grading.release import find_leaked_markers, generate_release
-from cs231kit.grading.session import grading_environment, list_assignments
+from cs231kit.grading.session import COURSE_ORDER, grading_environment, list_assignments
+from cs231kit.grading.simulate import load_simulated_class
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = list_assignments(REPO)
 SOLUTION_CELL_TIMEOUT = 300
 
 
-def test_there_is_at_least_one_assignment():
+def test_there_is_at_least_one_assignment_and_all_are_in_course_order():
     assert ASSIGNMENTS, "solutions/ holds no assignment"
+    assert ASSIGNMENTS == [a for a in COURSE_ORDER if a in ASSIGNMENTS]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -53,14 +55,16 @@ def test_solution_notebook_runs_top_to_bottom_and_passes_every_test(assignment):
         assert errors == [], f"{path.name}: cells raised {errors}"
 
 
+def test_every_assignment_has_a_simulated_class():
+    assert [a for a in ASSIGNMENTS if not load_simulated_class(REPO, a)] == []
+
+
 @pytest.mark.slow
-@pytest.mark.xdist_group("demo")
-def test_demo_gives_every_simulated_student_exactly_the_expected_score():
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_demo_gives_every_simulated_student_exactly_the_expected_score(assignment):
     lines = []
-    demos = run_demo(REPO, progress=False, echo=lines.append)
-    assert demos, "no assignment has a simulated class"
-    for demo in demos:
-        assert demo.mismatches == [], "\n".join(lines)
-        by_student = {r.student: r for r in demo.results}
-        assert by_student["reference"].score == by_student["reference"].max_score
-        assert by_student["blank"].score == 0.0
+    (demo,) = run_demo(REPO, assignments=[assignment], progress=False, echo=lines.append)
+    assert demo.mismatches == [], "\n".join(lines)
+    by_student = {r.student: r for r in demo.results}
+    assert by_student["reference"].score == by_student["reference"].max_score
+    assert by_student["blank"].score == 0.0

@@ -15,6 +15,7 @@ from cs231kit.grading import outcomes, reports, simulate
 from cs231kit.grading.autograde import grade_assignment
 from cs231kit.grading.demo import run_demo
 from cs231kit.grading.release import ReleaseError, find_leaked_markers, release_assignment
+from cs231kit.grading.session import list_assignments
 from toy_course import ASSIGNMENT, TEST_POINTS, make_toy_course
 
 MAX_SCORE = sum(TEST_POINTS.values())
@@ -186,3 +187,11 @@ def test_grade_command_reports_submissions_that_need_attention(toy_demo, tmp_pat
     assert "need attention: corrupt" in run.stdout
     rows = {r["student"]: r for r in csv.DictReader(open(copy / "autograder" / "reports" / ASSIGNMENT / "grades.csv"))}
     assert (rows["ada"]["score"], rows["corrupt"]["status"]) == ("6", "invalid notebook")
+
+
+def test_assignments_are_listed_in_course_order_then_by_name(tmp_path):
+    for name in ("zeta", "features", "loss", "alpha", "optimizers", "gradcheck", "empty"):
+        (tmp_path / "solutions" / name).mkdir(parents=True)
+        if name != "empty":
+            (tmp_path / "solutions" / name / f"{name}.ipynb").write_text("{}")
+    assert list_assignments(tmp_path) == ["loss", "gradcheck", "optimizers", "features", "alpha", "zeta"]
