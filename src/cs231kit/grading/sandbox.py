@@ -1,0 +1,266 @@
+"""The sandbox that student code runs in while nbgrader grades it, built from OS primitives.
+
+nbgrader runs a submission in a Jupyter kernel. The kit replaces that kernel by a launcher (the
+``cs231kit-sandbox`` kernel spec, see :mod:`cs231kit.grading.sandbox_kernel`) that starts the real
+kernel with:
+
+- resource limits: address space (memory), CPU time, file size, number of processes (an
+  ``RLIMIT_NPROC`` for ordinary users; root is exempt from it, so for root a ``pids`` cgroup);
+- a wall-clock limit for the whole notebook (nbgrader only has one per cell);
+- where the kernel allows user namespaces (``unshare``): its own PID namespace (every process the
+  student started dies with the kernel), no network (a namespace with no interface up; kernel and
+  grader talk over Unix sockets), and a mount namespace in which the gradebook, the sources,
+  the other submissions and the grader's scratch space are hidden under empty tmpfs mounts.
+
+What this machine allows is probed once and reported (:func:`probe_isolation`), so a grading
+report says when, for example, the network could not be cut off.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+KERNEL_NAME = "cs231kit-sandbox"
+ENVIRONMENT_VARIABLE = "CS231KIT_SANDBOX"
+PIDS_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+UNIX_SOCKET_PATH_MAX = 107
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one graded notebook (set them in ``nbgrader_config.py`` as ``c.Sandbox.<name>``).
+
+    Attributes
+    ----------
+    wall_seconds : float
+        Wall-clock time for the whole notebook, kernel start included.
+    cpu_seconds : int
+        CPU time of the kernel process (each process it starts has the same limit).
+    memory_bytes : int
+        Address space of each process (numpy raises ``MemoryError`` beyond it).
+    file_bytes : int
+        Largest file a process may write.
+    processes : int
+        Processes and threads the student's code may have at once.
+    """
+
+    wall_seconds: float = 600.0
+    cpu_seconds: int = 600
+    memory_bytes: int = 4 * 2**30
+    file_bytes: int = 64 * 2**20
+    processes: int = 64
+
+    @classmethod
+    def from_config(cls, config):
+        """Limits from the ``Sandbox`` section of a traitlets config (defaults for what is unset)."""
+        section = config.get("Sandbox", {}) if config is not None else {}
+        return cls(**{name: section[name] for name in cls.__dataclass_fields__ if name in section})
+
+
+@lru_cache(maxsize=None)
+def probe_isolation():
+    """Return what this machine lets the sandbox do, as ``{feature: bool}``.
+
+    ``namespaces``: ``unshare`` can create user, PID, mount and network namespaces (PID isolation,
+    no network, hidden course files). ``process_limit``: the number of processes can be limited
+    (``RLIMIT_NPROC`` for non-root users, a writable ``pids`` cgroup for root).
+    """
+    return {"namespaces": _namespaces_work(), "process_limit": os.geteuid() != 0 or _pids_cgroup_root() is not None}
+
+
+def describe_isolation(isolation):
+    """One line for reports: what the sandbox enforced and what this machine did not allow."""
+    missing = []
+    if not isolation["namespaces"]:
+        missing.append("no user namespaces: network not cut off, course files not hidden, "
+                       "stray processes killed by process group only")
+    if not isolation["process_limit"]:
+        missing.append("running as root without a writable pids cgroup: number of processes not limited")
+    enforced = "memory, CPU-time, file-size and wall-clock limits"
+    return f"sandbox: {enforced}" + ("; " + "; ".join(missing) if missing else
+                                     ", process limit, own PID namespace, no network, course files hidden")
+
+
+def _namespaces_work():
+    """Whether ``unshare`` can make the namespaces the sandbox uses (tried once, in 5 s at most)."""
+    if shutil.which("unshare") is None or sys.platform != "linux":
+        return False
+    command = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount", "--net", "--mount-proc", "true"]
+    try:
+        return subprocess.run(command, capture_output=True, timeout=5).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@lru_cache(maxsize=None)
+def _pids_cgroup_root():
+    """A cgroup folder with the ``pids`` controller in which this process may create children, or None."""
+    for root in PIDS_CGROUP_ROOTS:
+        probe = Path(root) / f"cs231kit-probe-{os.getpid()}"
+        try:
+            probe.mkdir()
+        except OSError:
+            continue
+        usable = (probe / "pids.max").exists()
+        probe.rmdir()
+        if usable:
+            return root
+    return None
+
+
+@dataclass(frozen=True)
+class SandboxPlan:
+    """Everything the kernel launcher needs, passed to it in one environment variable.
+
+    Attributes
+    ----------
+    limits : dict
+        :class:`Limits` as a dict.
+    hidden : list of [str, list of str]
+        Folders (or files) to hide, each with the paths inside it that stay visible.
+    namespaces : bool
+        Use user, PID, mount and network namespaces.
+    pids_cgroup_root : str or None
+        Where to create the pids cgroup (root only).
+    cgroup_prefix : str
+        Name prefix of the cgroups of this sandbox (so that leftovers can be swept).
+    status_dir : str
+        Where the launcher writes why it ended a kernel (one JSON file per kernel).
+    """
+
+    limits: dict
+    hidden: list
+    namespaces: bool
+    pids_cgroup_root: str | None
+    cgroup_prefix: str
+    status_dir: str
+
+    def to_environment(self):
+        """``{ENVIRONMENT_VARIABLE: json}`` for the kernel's environment."""
+        return {ENVIRONMENT_VARIABLE: json.dumps(asdict(self))}
+
+    @classmethod
+    def from_environment(cls, environ=os.environ):
+        """The plan the grader put into the environment."""
+        return cls(**json.loads(environ[ENVIRONMENT_VARIABLE]))
+
+
+def hidden_course_paths(root, keep=()):
+    """Paths of the course that student code must not see, each with what stays visible inside it.
+
+    Hidden: the sources (``solutions/``), ``.git``, and all of ``autograder/`` (gradebook, other
+    submissions, feedback, reports, simulated students) except ``autograder/checks/``, which the
+    hidden tests import.
+    """
+    root = Path(root).resolve()
+    hidden = [[str(root / "solutions"), []], [str(root / ".git"), []],
+              [str(root / "autograder"), [str(root / "autograder" / "checks")]]]
+    return [[path, visible] for path, visible in hidden if Path(path).exists()] + [list(k) for k in keep]
+
+
+class KernelSandbox:
+    """A private scratch space and the nbgrader configuration that makes kernels start sandboxed.
+
+    Use as a context manager around one or more ``NbGraderAPI.autograde`` calls of one process:
+    it writes the ``cs231kit-sandbox`` kernel spec, sets the kernel's environment, and yields the
+    config overrides (``Execute.kernel_name`` and, with namespaces, Unix-socket transport).
+
+    Parameters
+    ----------
+    root : str or Path
+        Course root (its private files are hidden from the kernel).
+    limits : Limits
+    scratch_parent : str or Path, optional
+        Where to create the scratch folder; the folder's siblings are hidden from the kernel, so
+        parallel workers that share a parent cannot see each other's kernels.
+    """
+
+    def __init__(self, root, limits, scratch_parent=None):
+        self.root, self.limits, self.scratch_parent = Path(root), limits, scratch_parent
+        self.isolation = probe_isolation()
+
+    def __enter__(self):
+        self._scratch = tempfile.TemporaryDirectory(prefix="kernel-", dir=self.scratch_parent)
+        scratch = Path(self._scratch.name)
+        for name in ("kernels", "runtime", "ipc", "status", "home"):
+            (scratch / name).mkdir()
+        self.status_dir = scratch / "status"
+        _write_kernel_spec(scratch / "kernels" / KERNEL_NAME)
+        private = [[str(scratch.parent), [str(scratch)]]] if self.scratch_parent else []
+        private += [[str(p), []] for p in _jupyter_runtime_dirs()]
+        self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
+        plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
+                           self.isolation["namespaces"], *self._cgroups, str(self.status_dir))
+        self.environment = {**plan.to_environment(), "JUPYTER_PATH": str(scratch),
+                            "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+                            "MPLCONFIGDIR": str(scratch / "home"), "IPYTHONDIR": str(scratch / "home" / "ipython")}
+        self.config = {"Execute": {"kernel_name": KERNEL_NAME}}
+        if plan.namespaces:
+            # No network in the kernel's namespace: kernel and grader talk over Unix sockets.
+            self.config["KernelManager"] = {"transport": "ipc", "ip": _socket_prefix(scratch / "ipc")}
+        return self
+
+    def __exit__(self, *exc):
+        cgroup_root, prefix = self._cgroups
+        for leftover in Path(cgroup_root).glob(f"{prefix}*") if cgroup_root else ():
+            remove_cgroup(leftover)  # a launcher that was killed could not remove its own
+        self._scratch.cleanup()
+
+    def endings(self):
+        """``[{"reason": ..., ...}]``: why the launcher ended kernels early (wall clock, signals)."""
+        return [json.loads(p.read_text()) for p in sorted(self.status_dir.glob("*.json"))]
+
+    def clear_endings(self):
+        """Forget the recorded endings (call before grading the next submission)."""
+        for path in self.status_dir.glob("*.json"):
+            path.unlink()
+
+
+def _socket_prefix(folder):
+    """The prefix of the kernel's Unix socket paths (``<prefix>-<n>``), checked against the length limit."""
+    prefix = str(folder / "k")
+    if len(prefix) + 8 > UNIX_SOCKET_PATH_MAX:
+        raise OSError(f"the sandbox's socket folder {folder} has too long a path for Unix sockets "
+                      f"({UNIX_SOCKET_PATH_MAX} bytes): set TMPDIR to a shorter folder")
+    return prefix
+
+
+def remove_cgroup(cgroup):
+    """Kill every process left in a cgroup, then remove it (no-op for None)."""
+    if cgroup is None:
+        return
+    for _ in range(50):
+        pids = [int(p) for p in (Path(cgroup) / "cgroup.procs").read_text().split()]
+        if not pids:
+            break
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.02)
+    with contextlib.suppress(OSError):
+        Path(cgroup).rmdir()
+
+
+def _jupyter_runtime_dirs():
+    """The user's Jupyter runtime folder (connection files of running kernels), if it exists."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    path = Path(jupyter_runtime_dir())
+    return [path] if path.is_dir() else []
+
+
+def _write_kernel_spec(folder):
+    """Write the kernel spec whose command is the sandbox launcher (interrupts go as messages)."""
+    folder.mkdir(parents=True)
+    spec = {"argv": [sys.executable, "-m", "cs231kit.grading.sandbox_kernel", "-f", "{connection_file}"],
+            "display_name": "Python 3 (cs231kit sandbox)", "language": "python", "interrupt_mode": "message"}
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
