@@ -24,6 +24,8 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "autograder", "gra
 c.Execute.timeout = 120
 # ipykernel 7 warns on every start that TCP is unencrypted (kernels run on loopback): keep logs readable.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+# cs231kit's sandbox limits per graded notebook (defaults: cs231kit.grading.sandbox.Limits), e.g.
+# c.Sandbox.wall_seconds = 300
 # A deleted test cell is put back and graded instead of silently lowering the maximum.
 c.OverwriteCells.add_missing_cells = True
 

@@ -15,6 +15,7 @@ from cs231kit.grading import outcomes, reports, simulate
 from cs231kit.grading.autograde import grade_assignment
 from cs231kit.grading.demo import run_demo
 from cs231kit.grading.release import ReleaseError, find_leaked_markers, release_assignment
+from cs231kit.grading.sandbox import probe_isolation
 from cs231kit.grading.session import list_assignments
 from toy_course import ASSIGNMENT, TEST_POINTS, make_toy_course
 
@@ -195,3 +196,37 @@ def test_assignments_are_listed_in_course_order_then_by_name(tmp_path):
         if name != "empty":
             (tmp_path / "solutions" / name / f"{name}.ipynb").write_text("{}")
     assert list_assignments(tmp_path) == ["loss", "gradcheck", "optimizers", "features", "alpha", "zeta"]
+
+
+@pytest.mark.slow
+def test_hostile_submissions_are_contained_and_explained_in_a_parallel_batch(toy_demo, tmp_path):
+    _, course, _ = toy_demo
+    copy = shutil.copytree(course, tmp_path / "course")
+    with open(copy / "nbgrader_config.py", "a") as config:
+        config.write("c.Execute.timeout = 5\nc.Sandbox.wall_seconds = 25\n")
+    good_text = (copy / "autograder" / "submitted" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+
+    def with_add(body):
+        def write(folder):
+            notebook = nbformat.reads(good_text, as_version=4)
+            cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add")
+            cell.source = body
+            nbformat.write(notebook, str(folder / f"{ASSIGNMENT}.ipynb"))
+        return write
+
+    snoop = (f"import pathlib\nroot = pathlib.Path({str(copy)!r})\n"
+             "found = [p for p in root.rglob('*') if p.name == 'gradebook.db' or 'solutions' in p.parts and p.is_file()]\n"
+             "def add(a, b):\n    return a + b if not found else None")
+    _submit(copy, "snooper", with_add(snoop))
+    _submit(copy, "exiter", with_add("import os\nos._exit(1)"))
+    _submit(copy, "looper", with_add("import signal\ndef add(a, b):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                     "    while True:\n        pass"))
+    students = ["ada", "cy", "snooper", "exiter", "looper"]
+    results = {r.student: r for r in grade_assignment(copy, ASSIGNMENT, students=students, progress=False, jobs=2)}
+
+    assert (results["ada"].score, results["cy"].score) == (6.0, 3.0)
+    assert (results["exiter"].status, results["exiter"].score) == ("kernel died", None)
+    assert (results["looper"].status, results["looper"].score) == ("timeout", None)
+    assert "limit" in results["looper"].reason
+    if probe_isolation()["namespaces"]:
+        assert results["snooper"].score == 6.0, "student code could see the gradebook or the sources"

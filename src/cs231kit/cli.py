@@ -28,10 +28,13 @@ def cmd_grade(args):
     """Autograde every submission of one assignment; write grades CSV, JSON report and feedback."""
     from .grading.autograde import grade_assignment
     from .grading.reports import class_table, write_reports
+    from .grading.sandbox import describe_isolation, probe_isolation
 
     root = _course(args)
-    results = grade_assignment(root, args.assignment, students=args.student or None, feedback=not args.no_feedback)
+    results = grade_assignment(root, args.assignment, students=args.student or None, feedback=not args.no_feedback,
+                               jobs=args.jobs)
     print(class_table(results))
+    print(describe_isolation(probe_isolation()))
     for path in write_reports(root, args.assignment, results):
         print(f"wrote {path}")
     needs_attention = [r.student for r in results if r.score is None and r.status != "not submitted"]
@@ -85,6 +88,7 @@ def build_parser():
     grade.add_argument("assignment")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    grade.add_argument("--jobs", type=int, help="submissions graded at once (default: the number of cores)")
     grade.set_defaults(run=cmd_grade)
 
     demo = commands.add_parser("demo", help=cmd_demo.__doc__)

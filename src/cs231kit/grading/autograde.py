@@ -1,18 +1,24 @@
 """Autograde every submission of an assignment and explain each outcome.
 
-One nbgrader autograde run per student, in order; a submission that nbgrader cannot grade is
-recorded with its reason and the batch goes on.
+One nbgrader autograde run per submission, each notebook in a sandboxed kernel
+(:mod:`cs231kit.grading.sandbox`), several at once in worker processes; a submission that cannot be
+graded is recorded with its reason and the batch goes on.
 """
 
+import contextlib
+import multiprocessing
+import os
 import tempfile
 import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from .outcomes import SubmissionResult, collect_graded_submission, failed_submission
 from .release import generate_release
-from .session import grading_environment, make_api
+from .sandbox import KernelSandbox, Limits
+from .session import grading_environment, load_config, make_api
 
 NOT_SUBMITTED = "not submitted"
 
@@ -57,31 +63,99 @@ def autograded_max_score(api, assignment):
         gradebook.close()
 
 
-def grade_submission(api, assignment, student, max_score):
-    """Autograde one submission and return its :class:`SubmissionResult`."""
-    outcome = api.autograde(assignment, student, force=True, create=True)
-    if not outcome["success"]:
-        return failed_submission(student, assignment, max_score, f"{outcome.get('error')}\n{outcome.get('log')}")
-    autograded_dir = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment))
-    gradebook = api.gradebook
+class SubmissionGrader:
+    """Grades submissions of one course in this process, each notebook in a sandboxed kernel.
+
+    Parameters
+    ----------
+    root : str or Path
+        Course root.
+    limits : Limits
+        Resource limits of each notebook.
+    scratch_parent : str or Path, optional
+        Shared parent of the scratch folders of parallel graders (each hidden from the others).
+    """
+
+    def __init__(self, root, limits, scratch_parent=None):
+        self._stack = contextlib.ExitStack()
+        self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent))
+        self._stack.enter_context(grading_environment(self.sandbox.environment))
+        self.api = make_api(root, sections=self.sandbox.config)
+
+    def close(self):
+        """Restore the environment and remove the scratch folder."""
+        self._stack.close()
+
+    def grade(self, assignment, student, max_score, feedback=True):
+        """Autograde one submission (and write its feedback); return ``(SubmissionResult, feedback error)``."""
+        self.sandbox.clear_endings()
+        outcome = self.api.autograde(assignment, student, force=True, create=True)
+        if not outcome["success"]:
+            error_text = f"{outcome.get('error')}\n{outcome.get('log')}"
+            return failed_submission(student, assignment, max_score, error_text, self.sandbox.endings()), None
+        coursedir = self.api.coursedir
+        autograded_dir = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+        gradebook = self.api.gradebook
+        try:
+            result = collect_graded_submission(gradebook, assignment, student, autograded_dir)
+        finally:
+            gradebook.close()
+        return result, (self._feedback(assignment, student) if feedback else None)
+
+    def _feedback(self, assignment, student):
+        """Write the feedback HTML of one graded submission; return the error text or None."""
+        outcome = self.api.generate_feedback(assignment, student, force=True)
+        return None if outcome["success"] else (outcome.get("error") or outcome.get("log") or "unknown error")
+
+
+_worker_grader = None
+
+
+def _start_worker(root, limits, scratch_parent):
+    """Pool initializer: one grader (sandbox, environment, nbgrader API) per worker process."""
+    global _worker_grader
+    _worker_grader = SubmissionGrader(root, limits, scratch_parent)
+
+
+def _grade_in_worker(assignment, student, max_score, feedback):
+    return _worker_grader.grade(assignment, student, max_score, feedback)
+
+
+def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progress):
+    """Grade ``students`` with ``jobs`` worker processes (in this process when ``jobs == 1``)."""
+    limits = Limits.from_config(load_config(root))
+    bar = tqdm(total=len(students), desc=f"grading {assignment}", unit="submission", disable=not progress)
+    with tempfile.TemporaryDirectory(prefix="cs231kit-grading-") as scratch:
+        if jobs == 1 or len(students) <= 1:
+            grader = SubmissionGrader(root, limits, scratch)
+            try:
+                return [_advance(bar, grader.grade(assignment, s, max_score, feedback)) for s in students]
+            finally:
+                grader.close()
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(jobs, len(students)), mp_context=context, initializer=_start_worker,
+                                 initargs=(str(root), limits, scratch)) as pool:
+            futures = {pool.submit(_grade_in_worker, assignment, s, max_score, feedback): s for s in students}
+            done = {futures[f]: _advance(bar, _outcome_of(f, assignment, futures[f], max_score))
+                    for f in as_completed(futures)}
+        return [done[s] for s in students]
+
+
+def _advance(bar, value):
+    """Tick the progress bar and pass ``value`` through."""
+    bar.update()
+    return value
+
+
+def _outcome_of(future, assignment, student, max_score):
+    """The result of a worker, or an explained failure if the worker itself died."""
     try:
-        return collect_graded_submission(gradebook, assignment, student, autograded_dir)
-    finally:
-        gradebook.close()
+        return future.result()
+    except Exception as error:  # a dead worker must not stop the batch
+        return failed_submission(student, assignment, max_score, f"grader worker failed: {error!r}"), None
 
 
-def generate_feedback(api, assignment, results):
-    """Write feedback HTML for every graded submission; return ``{student: error}`` for failures."""
-    errors = {}
-    for result in results:
-        if result.score is not None:
-            outcome = api.generate_feedback(assignment, result.student, force=True)
-            if not outcome["success"]:
-                errors[result.student] = outcome.get("error") or outcome.get("log")
-    return errors
-
-
-def grade_assignment(root, assignment, *, students=None, feedback=True, progress=True):
+def grade_assignment(root, assignment, *, students=None, feedback=True, progress=True, jobs=None):
     """Autograde the submissions of ``assignment`` under ``autograder/submitted/``.
 
     Parameters
@@ -96,6 +170,8 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
         Also write feedback HTML (hidden tests removed) under ``autograder/feedback/``.
     progress : bool
         Show a progress bar.
+    jobs : int, optional
+        Submissions graded at once, each in its own worker process (default: the number of cores).
 
     Returns
     -------
@@ -109,11 +185,11 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
     if students is not None:
         submitted = [s for s in submitted if s in students]
         missing = [s for s in missing if s in students]
-    with grading_environment():
-        results = [grade_submission(api, assignment, s, max_score)
-                   for s in tqdm(submitted, desc=f"grading {assignment}", unit="submission", disable=not progress)]
-        failures = generate_feedback(api, assignment, results) if feedback else {}
-    for student, error in failures.items():
-        warnings.warn(f"no feedback HTML for {student}: {(error or 'unknown error').strip().splitlines()[-1]}", stacklevel=2)
+    graded = _grade_all(root, assignment, submitted, max_score, feedback=feedback,
+                        jobs=jobs or os.cpu_count() or 1, progress=progress)
+    for result, error in graded:
+        if error:
+            warnings.warn(f"no feedback HTML for {result.student}: {error.strip().splitlines()[-1]}", stacklevel=2)
+    results = [result for result, _ in graded]
     results += [SubmissionResult(s, assignment, NOT_SUBMITTED, None, max_score, (), "no submission") for s in missing]
     return sorted(results, key=lambda r: r.student)

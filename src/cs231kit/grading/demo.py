@@ -13,6 +13,7 @@ from pathlib import Path
 from .autograde import grade_assignment
 from .release import release_all
 from .reports import class_table, write_reports
+from .sandbox import describe_isolation, probe_isolation
 from .session import list_assignments
 from .simulate import load_simulated_class, write_simulated_class
 
@@ -77,6 +78,7 @@ def run_demo(root, *, workdir=None, assignments=None, progress=True, echo=print)
         start = time.perf_counter()
         release_all(course)
         echo(f"Released {', '.join(list_assignments(course))} in {time.perf_counter() - start:.1f} s")
+        echo(describe_isolation(probe_isolation()))
         chosen = assignments or [a for a in list_assignments(course) if load_simulated_class(course, a)]
         demos = [demo_assignment(course, a, progress=progress) for a in chosen]
         for demo in demos:

@@ -157,7 +157,27 @@ def _summarise_submission(student, assignment, tests):
     return SubmissionResult(student, assignment, GRADED, score, max_score, tuple(tests))
 
 
-def failed_submission(student, assignment, max_score, error_text):
-    """The :class:`SubmissionResult` of a submission nbgrader could not grade (never a zero)."""
-    status, reason = explain_grading_failure(error_text)
+# Why the sandbox ended a kernel (see cs231kit.grading.sandbox_kernel) -> submission status.
+_SANDBOX_ENDINGS = {"wall clock": "timeout", "SIGXCPU": "CPU limit", "SIGXFSZ": "file-size limit",
+                    "SIGKILL": "kernel killed", "sandbox error": "grading error"}
+
+
+def failed_submission(student, assignment, max_score, error_text, sandbox_endings=()):
+    """The :class:`SubmissionResult` of a submission that could not be graded (never a zero).
+
+    Parameters
+    ----------
+    student, assignment : str
+    max_score : float
+    error_text : str
+        nbgrader's error and log.
+    sandbox_endings : sequence of dict, optional
+        ``{"kind", "reason"}`` records of kernels the sandbox ended; they explain the failure first.
+    """
+    if sandbox_endings:
+        ending = sandbox_endings[-1]
+        status = _SANDBOX_ENDINGS.get(ending["kind"], "kernel killed")
+        reason = f"{ending['reason']}; the sandbox stopped it, so no test could be graded"
+    else:
+        status, reason = explain_grading_failure(error_text)
     return SubmissionResult(student, assignment, status, None, max_score, (), reason)

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from .outcomes import MANUAL
+from .sandbox import describe_isolation, probe_isolation
 
 CSV_COLUMNS = ("assignment", "student", "status", "score", "max_score", "manual_pending", "failed_tests", "reason")
 
@@ -51,7 +52,8 @@ def json_report(results):
     statuses = {}
     for r in results:
         statuses[r.status] = statuses.get(r.status, 0) + 1
-    document = {"submissions": [r.to_dict() for r in results], "statuses": statuses}
+    document = {"submissions": [r.to_dict() for r in results], "statuses": statuses,
+                "sandbox": describe_isolation(probe_isolation())}
     return json.dumps(document, indent=2, sort_keys=True)
 
 

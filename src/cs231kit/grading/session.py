@@ -22,13 +22,15 @@ GRADING_ENVIRONMENT = {
 }
 
 
-def load_config(root, **overrides):
+def load_config(root, sections=None, **overrides):
     """Load ``<root>/nbgrader_config.py`` and apply ``CourseDirectory`` overrides.
 
     Parameters
     ----------
     root : str or Path
         The course root (the folder holding ``nbgrader_config.py``).
+    sections : dict, optional
+        More settings, ``{section: {trait: value}}``, e.g. ``{"Execute": {"kernel_name": ...}}``.
     **overrides
         ``CourseDirectory`` traits to replace, e.g. ``release_directory="/tmp/x"`` or ``db_url=...``.
 
@@ -43,10 +45,13 @@ def load_config(root, **overrides):
     config.CourseDirectory.root = str(root)
     for name, value in overrides.items():
         setattr(config.CourseDirectory, name, value)
+    for section, values in (sections or {}).items():
+        for name, value in values.items():
+            setattr(config[section], name, value)
     return config
 
 
-def make_api(root, **overrides):
+def make_api(root, sections=None, **overrides):
     """Return an ``NbGraderAPI`` bound to the course at ``root`` (see :func:`load_config`)."""
     import logging
 
@@ -54,7 +59,7 @@ def make_api(root, **overrides):
     from nbgrader.coursedir import CourseDirectory
 
     _put_interpreter_tools_on_path()
-    config = load_config(root, **overrides)
+    config = load_config(root, sections, **overrides)
     # The exchange (/srv/nbgrader/exchange) is not used by the kit: silence its start-up complaint.
     logging.getLogger("NbGraderAPI").setLevel(logging.CRITICAL)
     coursedir = CourseDirectory(config=config)
