@@ -29,9 +29,11 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # A deleted test cell is put back and graded instead of silently lowering the maximum.
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback without the source of hidden tests (nbgrader's default feedback shows them).
+# Feedback without the source of hidden tests (nbgrader's default feedback shows them), not even
+# quoted in the traceback of a failing test.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "cs231kit.grading.feedback.HideTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

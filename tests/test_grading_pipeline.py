@@ -1,8 +1,10 @@
 """The grading pipeline on the toy course: scores, explained failures, reports, release safety, CLI."""
 
 import csv
+import html
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -123,8 +125,16 @@ def test_release_and_feedback_hold_no_solution_or_hidden_test(toy_demo):
     release = nbformat.read(str(course / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
     assert find_leaked_markers(release) == []
     assert "return a + b" not in json.dumps(release)
-    feedback = (course / "autograder" / "feedback" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    assert "add(-4, 10)" not in feedback and "scale(3, 4)" not in feedback
+    for student in ("ada", "cy", "di"):  # cy and di fail hidden tests: not even their tracebacks show them
+        feedback = _visible_text(course / "autograder" / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html")
+        assert "add(-4, 10)" not in feedback and "scale(3, 4)" not in feedback, student
+        assert "HIDDEN TESTS" not in feedback, student
+    assert "AssertionError" in _visible_text(course / "autograder" / "feedback" / "cy" / ASSIGNMENT / f"{ASSIGNMENT}.html")
+
+
+def _visible_text(html_path):
+    """The text a reader of an HTML page sees (tags removed, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", Path(html_path).read_text()))
 
 
 def _submit(course, student, writer):
@@ -230,3 +240,18 @@ def test_hostile_submissions_are_contained_and_explained_in_a_parallel_batch(toy
     assert "limit" in results["looper"].reason
     if probe_isolation()["namespaces"]:
         assert results["snooper"].score == 6.0, "student code could see the gradebook or the sources"
+
+
+@pytest.mark.slow
+def test_a_dead_worker_pool_does_not_lose_the_batch(toy_demo, tmp_path):
+    # A program read from stdin cannot start "spawn" workers (they re-import __main__): the pool breaks.
+    _, course, _ = toy_demo
+    copy = shutil.copytree(course, tmp_path / "course")
+    program = ("from cs231kit.grading.autograde import grade_assignment\n"
+               f"results = grade_assignment({str(copy)!r}, {ASSIGNMENT!r}, students=['ada', 'cy'], jobs=2,"
+               " progress=False, feedback=False)\n"
+               "print({r.student: r.score for r in results})")
+    run = subprocess.run([sys.executable, "-"], input=program, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "a grading worker process died" in run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "{'ada': 6.0, 'cy': 3.0}"
