@@ -11,6 +11,7 @@ import os
 import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -122,23 +123,40 @@ def _grade_in_worker(assignment, student, max_score, feedback):
 
 
 def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progress):
-    """Grade ``students`` with ``jobs`` worker processes (in this process when ``jobs == 1``)."""
+    """Grade ``students`` with ``jobs`` worker processes (in this process when ``jobs == 1``).
+
+    If a worker process dies, the submissions not yet graded are graded here, one at a time.
+    """
     limits = Limits.from_config(load_config(root))
     bar = tqdm(total=len(students), desc=f"grading {assignment}", unit="submission", disable=not progress)
     with tempfile.TemporaryDirectory(prefix="cs231kit-grading-") as scratch:
-        if jobs == 1 or len(students) <= 1:
+        done = {}
+        if jobs > 1 and len(students) > 1:
+            done = _grade_in_pool(root, assignment, students, max_score, feedback, min(jobs, len(students)),
+                                  (limits, scratch), bar)
+        remaining = [s for s in students if s not in done]
+        if remaining:
             grader = SubmissionGrader(root, limits, scratch)
             try:
-                return [_advance(bar, grader.grade(assignment, s, max_score, feedback)) for s in students]
+                done.update((s, _advance(bar, grader.grade(assignment, s, max_score, feedback))) for s in remaining)
             finally:
                 grader.close()
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(jobs, len(students)), mp_context=context, initializer=_start_worker,
-                                 initargs=(str(root), limits, scratch)) as pool:
-            futures = {pool.submit(_grade_in_worker, assignment, s, max_score, feedback): s for s in students}
-            done = {futures[f]: _advance(bar, _outcome_of(f, assignment, futures[f], max_score))
-                    for f in as_completed(futures)}
         return [done[s] for s in students]
+
+
+def _grade_in_pool(root, assignment, students, max_score, feedback, jobs, sandbox, bar):
+    """Grade in ``jobs`` worker processes; return ``{student: outcome}`` of those graded before any worker died."""
+    done = {}
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                                 initargs=(str(root), *sandbox)) as pool:
+            futures = {pool.submit(_grade_in_worker, assignment, s, max_score, feedback): s for s in students}
+            for future in as_completed(futures):
+                done[futures[future]] = _advance(bar, _outcome_of(future, assignment, futures[future], max_score))
+    except BrokenProcessPool as error:
+        warnings.warn(f"a grading worker process died ({error}); the {len(students) - len(done)} submissions "
+                      "not yet graded are graded in this process", stacklevel=3)
+    return done
 
 
 def _advance(bar, value):
@@ -148,10 +166,12 @@ def _advance(bar, value):
 
 
 def _outcome_of(future, assignment, student, max_score):
-    """The result of a worker, or an explained failure if the worker itself died."""
+    """The result of a worker, or an explained failure if grading this submission raised."""
     try:
         return future.result()
-    except Exception as error:  # a dead worker must not stop the batch
+    except BrokenProcessPool:
+        raise
+    except Exception as error:  # one submission's grading error must not stop the batch
         return failed_submission(student, assignment, max_score, f"grader worker failed: {error!r}"), None
 
 
