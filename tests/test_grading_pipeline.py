@@ -84,9 +84,29 @@ def test_class_table_summarises_each_submission_and_flags_unexpected_scores():
 
 def test_reports_are_written_atomically_and_leave_no_temporary_files(tmp_path):
     result = outcomes.SubmissionResult("ann", "toy", "graded", 1.0, 1.0, ())
-    csv_path, json_path = reports.write_reports(tmp_path, "toy", [result])
+    csv_path, json_path, _, png_path = reports.write_reports(tmp_path, "toy", [result])
     assert json.loads(json_path.read_text())["statuses"] == {"graded": 1}
-    assert sorted(p.name for p in csv_path.parent.iterdir()) == ["grades.csv", "report.json"]
+    assert sorted(p.name for p in csv_path.parent.iterdir()) == ["grades.csv", "report.json", "summary.png", "summary.txt"]
+    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_class_summary_counts_statuses_scores_and_the_most_failed_tests():
+    def graded(student, score, failed):
+        tests = tuple(outcomes.TestResult(t, outcomes.FAILED if t in failed else outcomes.PASSED,
+                                          0.0 if t in failed else 1.0, 1.0) for t in ("t1", "t2", "t3"))
+        return outcomes.SubmissionResult(student, "toy", "graded", score, 3.0, tests)
+
+    results = [graded("a", 3.0, ()), graded("b", 1.0, ("t1", "t2")), graded("c", 2.0, ("t2",)),
+               outcomes.failed_submission("d", "toy", 3.0, "NotJSONError")]
+    assert reports.most_failed_tests(results) == [("t2", 2), ("t1", 1)]
+    lines = reports.class_summary(results).splitlines()
+    assert lines[0] == "4 students: 3 graded, 1 invalid notebook"
+    assert lines[1] == "autograded score (out of 3): mean 2.0, median 2, min 1, max 3, full marks 1"
+    assert lines[3:] == ["     2 / 3  t2", "     1 / 3  t1"]
+    figure = reports.plot_class_summary(results)
+    scores_ax, tests_ax = figure.axes
+    assert [p.get_height() for p in scores_ax.patches if p.get_height()] == [1, 1, 1]
+    assert [t.get_text() for t in tests_ax.get_yticklabels()] == ["t1", "t2"]
 
 
 # ---------------------------------------------------------------- nbgrader runs (slow)

@@ -27,13 +27,14 @@ def cmd_release(args):
 def cmd_grade(args):
     """Autograde every submission of one assignment; write grades CSV, JSON report and feedback."""
     from .grading.autograde import grade_assignment
-    from .grading.reports import class_table, write_reports
+    from .grading.reports import class_summary, class_table, write_reports
     from .grading.sandbox import describe_isolation, probe_isolation
 
     root = _course(args)
     results = grade_assignment(root, args.assignment, students=args.student or None, feedback=not args.no_feedback,
                                jobs=args.jobs)
     print(class_table(results))
+    print(class_summary(results), end="")
     print(describe_isolation(probe_isolation()))
     for path in write_reports(root, args.assignment, results):
         print(f"wrote {path}")

@@ -1,4 +1,4 @@
-"""Grades CSV, JSON report and the class table, written atomically.
+"""Grades CSV, JSON report, class summary (text and figure) and the class table, written atomically.
 
 The CSV keeps a failure to grade apart from a real zero: its ``score`` is empty and its ``status``
 says what happened.
@@ -10,6 +10,8 @@ import json
 import os
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 from .outcomes import MANUAL
 from .sandbox import describe_isolation, probe_isolation
@@ -58,12 +60,73 @@ def json_report(results):
 
 
 def write_reports(root, assignment, results):
-    """Write ``autograder/reports/<assignment>/grades.csv`` and ``report.json``; return their paths."""
+    """Write ``grades.csv``, ``report.json``, ``summary.txt`` and ``summary.png`` into
+    ``autograder/reports/<assignment>/``; return their paths."""
     folder = Path(root) / "autograder" / "reports" / assignment
-    paths = folder / "grades.csv", folder / "report.json"
+    paths = folder / "grades.csv", folder / "report.json", folder / "summary.txt", folder / "summary.png"
     write_atomically(paths[0], grades_csv(results))
     write_atomically(paths[1], json_report(results))
+    write_atomically(paths[2], class_summary(results))
+    _save_figure_atomically(plot_class_summary(results), paths[3])
     return paths
+
+
+def most_failed_tests(results):
+    """``[(test name, number of graded submissions that failed it)]``, most failed first."""
+    counts = {}
+    for r in results:
+        for name in r.failed_tests if r.score is not None else ():
+            counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def class_summary(results, top=10):
+    """Plain text for the instructor: submissions by status, score statistics, the tests failed most often."""
+    graded = [r.score for r in results if r.score is not None]
+    statuses = {}
+    for r in results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    lines = [f"{len(results)} students: " + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))]
+    if graded:
+        full = results[0].max_score
+        lines.append(f"autograded score (out of {full:g}): mean {sum(graded) / len(graded):.1f}, "
+                     f"median {sorted(graded)[len(graded) // 2]:g}, min {min(graded):g}, max {max(graded):g}, "
+                     f"full marks {sum(score == full for score in graded)}")
+    failed = most_failed_tests(results)[:top]
+    lines.append("tests failed most often:" if failed else "no test failed")
+    lines += [f"  {count:>4} / {len(graded)}  {name}" for name, count in failed]
+    return "\n".join(lines) + "\n"
+
+
+def plot_class_summary(results, top=10):
+    """A figure: histogram of autograded scores, and the tests failed most often."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 4), layout="constrained")
+    scores_ax, tests_ax = figure.subplots(1, 2)
+    graded = [r.score for r in results if r.score is not None]
+    max_score = results[0].max_score if results else 1.0
+    # One bar per point for the usual small totals, 20 bars beyond.
+    bins = np.arange(-0.5, max_score + 1) if max_score <= 40 else np.linspace(0, max_score, 21)
+    scores_ax.hist(graded, bins=bins, color="tab:blue")
+    scores_ax.set(xlabel="autograded score", ylabel="submissions",
+                  title=f"Scores ({len(graded)} graded, {len(results) - len(graded)} not)")
+    failed = most_failed_tests(results)[:top][::-1]
+    tests_ax.barh([name for name, _ in failed], [count for _, count in failed], color="tab:red")
+    tests_ax.set(xlabel="graded submissions that failed the test", title="Tests failed most often")
+    return figure
+
+
+def _save_figure_atomically(figure, path):
+    """Save a matplotlib figure as PNG through a temporary file and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.", suffix=".png")
+    os.close(fd)
+    try:
+        figure.savefig(tmp, dpi=100)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def class_table(results, expected=None):
