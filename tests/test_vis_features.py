@@ -9,6 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from cs231kit.vis import (  # noqa: E402
+    codebook_mosaic,
     confusion_matrix,
     hog_glyph_segments,
     plot_confusion_matrix,
@@ -71,14 +72,22 @@ def test_hue_histograms_colour_each_bar_by_its_hue():
         plot_hue_histograms(hists, titles=["a"])
 
 
-def test_codebook_shows_one_rescaled_patch_per_codeword():
+def test_codebook_mosaic_tiles_rescaled_patches_with_gaps():
     codebook = np.arange(5 * 16, dtype=np.float64).reshape(5, 16)
-    fig = show_codebook(codebook, (4, 4), ncols=3)
-    assert len(fig.axes) == 5
-    shown = fig.axes[0].images[0].get_array()
-    assert shown.min() == 0 and shown.max() == 255
+    mosaic = codebook_mosaic(codebook, (4, 4), ncols=3)
+    assert mosaic.shape == (2 * 5 - 1, 3 * 5 - 1) and mosaic.dtype == np.uint8
+    first = mosaic[:4, :4]
+    assert first.min() == 0 and first.max() == 255 and first[0, 1] < first[1, 0]  # row by row
+    np.testing.assert_array_equal(mosaic[4], 255)         # gap between the two rows of tiles
+    np.testing.assert_array_equal(mosaic[5:, 10:], 255)   # the sixth tile is unused
+    assert codebook_mosaic(np.ones((2, 12)), (2, 2, 3), ncols=2).shape == (2, 5, 3)
     with pytest.raises(ValueError, match=r"\(k, 36\)"):
-        show_codebook(codebook, (6, 6))
+        codebook_mosaic(codebook, (6, 6))
+
+
+def test_show_codebook_draws_one_image_with_a_title():
+    ax = show_codebook(np.eye(4), (2, 2), title="words")
+    assert len(ax.images) == 1 and ax.get_title() == "words"
 
 
 def test_confusion_matrix_counts_pairs_and_the_plot_normalises_rows():

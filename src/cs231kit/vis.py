@@ -333,33 +333,60 @@ def plot_hue_histograms(histograms, titles=None, *, ncols=4):
     return fig
 
 
-def show_codebook(codebook, patch_shape, *, ncols=10, title="Codebook: one patch per codeword"):
-    """Show k-means centroids as image patches, each rescaled to the full grey range on its own.
+def codebook_mosaic(codebook, patch_shape, *, ncols=10):
+    """Tile k-means centroids into one image: each patch rescaled to [0, 255] on its own, white gaps.
 
     Parameters
     ----------
     codebook : ndarray, shape (k, D)
         One codeword per row, with D = prod(patch_shape).
     patch_shape : tuple of int
-        ``(p, p)`` for grey patches or ``(p, p, 3)`` for colour ones.
+        ``(p, q)`` for grey patches or ``(p, q, 3)`` for colour ones.
     ncols : int, optional
-    title : str, optional
+        Patches per row of the mosaic.
 
     Returns
     -------
-    matplotlib Figure
-        One axes per codeword.
+    mosaic : ndarray of uint8, shape (rows * (p + 1) - 1, ncols * (q + 1) - 1[, 3])
+        Patch i at row ``i // ncols`` and column ``i % ncols`` of the grid; unused tiles stay white.
     """
     codebook = np.asarray(codebook, dtype=np.float64)
     if codebook.ndim != 2 or codebook.shape[1] != int(np.prod(patch_shape)):
         raise ValueError(f"codebook must be (k, {int(np.prod(patch_shape))}) for patches of shape {patch_shape}; "
                          f"got shape {codebook.shape}")
     patches = class_templates(codebook.T, image_shape=tuple(patch_shape), bias=False)
-    fig, axes = _image_grid(len(patches), ncols=min(ncols, len(patches)), size=0.8)
-    for ax, patch in zip(axes, patches):
-        _show_image(ax, patch)
-    fig.suptitle(title)
-    return fig
+    p, q = patch_shape[:2]
+    nrows = -(-len(patches) // ncols)
+    mosaic = np.full((nrows * (p + 1) - 1, ncols * (q + 1) - 1, *patch_shape[2:]), 255, dtype=np.uint8)
+    for i, patch in enumerate(patches):
+        row, col = divmod(i, ncols)
+        mosaic[row * (p + 1):row * (p + 1) + p, col * (q + 1):col * (q + 1) + q] = patch
+    return mosaic
+
+
+def show_codebook(codebook, patch_shape, ax=None, *, ncols=10, title="Codebook: one patch per codeword"):
+    """Show k-means centroids as a mosaic of image patches (see :func:`codebook_mosaic`).
+
+    Parameters
+    ----------
+    codebook : ndarray, shape (k, D)
+    patch_shape : tuple of int
+    ax : matplotlib Axes, optional
+    ncols : int, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        One image: codeword i is the i-th tile, row by row.
+    """
+    mosaic = codebook_mosaic(codebook, patch_shape, ncols=ncols)
+    if ax is None:
+        ax = plt.subplots(figsize=(0.45 * mosaic.shape[1] / (patch_shape[1] + 1) + 1,
+                                   0.45 * mosaic.shape[0] / (patch_shape[0] + 1) + 0.6))[1]
+    _show_image(ax, mosaic)
+    ax.set_title(title)
+    return ax
 
 
 def confusion_matrix(y_true, y_pred, num_classes):
