@@ -221,3 +221,220 @@ def plot_gradient_errors(report_or_rel_error_map, ax=None, *, title=None):
     ax.set(xlabel="class (column of W)", ylabel="input dimension (row of W)",
            title=title or f"relative error of {getattr(source, 'name', 'the gradient')}")
     return ax
+
+
+# ------------------------------------------------------------------------------ image features
+# Helpers for the features notebook. They draw what the notebook computed (e.g. HOG cell
+# histograms) and never compute a feature themselves: the features are the students' work.
+
+
+def hog_glyph_segments(cell_histograms, *, cell_size=8):
+    """Line segments of the classic HOG picture: one segment per cell and orientation bin.
+
+    Bin ``b`` of ``B`` collects gradients whose direction ``arctan2(d_row, d_col)`` lies in
+    ``[b, b + 1) * 180 / B`` degrees. Its segment is centred on the cell and drawn along the edge,
+    perpendicular to the bin's middle gradient direction.
+
+    Parameters
+    ----------
+    cell_histograms : ndarray, shape (R, C, B)
+        Orientation histograms of an image's R x C cells (one image, not a batch).
+    cell_size : int, optional
+        Pixels per cell side.
+
+    Returns
+    -------
+    segments : ndarray, shape (R * C * B, 2, 2)
+        End points ``[[x0, y0], [x1, y1]]`` in image coordinates (x = column, y = row, pixel
+        centres at integers), ordered like ``cell_histograms.reshape(-1)``.
+    weights : ndarray, shape (R * C * B,)
+        The histogram values, ``cell_histograms.reshape(-1)``.
+    """
+    hist = np.asarray(cell_histograms, dtype=np.float64)
+    if hist.ndim != 3:
+        raise ValueError(f"cell_histograms must be (R, C, B) for one image; got shape {hist.shape}")
+    R, C, B = hist.shape
+    theta = np.deg2rad((np.arange(B) + 0.5) * 180.0 / B)
+    edge = np.stack([-np.sin(theta), np.cos(theta)], axis=-1) * (cell_size / 2 - 0.5)  # (B, 2) as (x, y)
+    rows, cols = np.meshgrid(np.arange(R), np.arange(C), indexing="ij")
+    centres = np.stack([cols, rows], axis=-1) * cell_size + (cell_size - 1) / 2  # (R, C, 2) as (x, y)
+    centres = centres[:, :, None, :]
+    segments = np.stack([centres - edge, centres + edge], axis=-2)  # (R, C, B, 2, 2)
+    return segments.reshape(-1, 2, 2), hist.reshape(-1)
+
+
+def show_hog_glyphs(image, cell_histograms, ax=None, *, cell_size=8, title="HOG cell histograms"):
+    """Draw HOG glyphs over an image: in every cell, one line per orientation bin, brighter when stronger.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3) or (H, W)
+        The image the histograms were computed from (uint8, or float in [0, 255]); shown dimmed.
+    cell_histograms : ndarray, shape (R, C, B)
+        Its cell histograms, with R = H // cell_size and C = W // cell_size.
+    ax : matplotlib Axes, optional
+    cell_size : int, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from matplotlib.collections import LineCollection
+
+    image = np.asarray(image)
+    segments, weights = hog_glyph_segments(cell_histograms, cell_size=cell_size)
+    R, C = np.shape(cell_histograms)[:2]
+    if (image.shape[0] // cell_size, image.shape[1] // cell_size) != (R, C):
+        raise ValueError(f"an image of shape {image.shape[:2]} has {image.shape[0] // cell_size} x "
+                         f"{image.shape[1] // cell_size} cells of {cell_size} pixels, but the histograms have {R} x {C}")
+    if ax is None:
+        ax = plt.subplots()[1]
+    ax.imshow(np.asarray(image, dtype=np.float64) / 255, cmap="gray", vmin=0, vmax=1, alpha=0.5)
+    strength = weights / weights.max() if weights.max() > 0 else weights
+    colours = np.zeros((len(weights), 4))
+    colours[:, :3] = (1.0, 0.85, 0.0)
+    colours[:, 3] = strength
+    ax.add_collection(LineCollection(segments, colors=colours, linewidths=0.5 + 1.5 * strength))
+    ax.set(title=title, xlabel="column (pixels)", ylabel="row (pixels)")
+    return ax
+
+
+def plot_hue_histograms(histograms, titles=None, *, ncols=4):
+    """Bar charts of hue histograms, each bar in the colour of its hue.
+
+    Parameters
+    ----------
+    histograms : ndarray, shape (K, nbins) or (nbins,)
+        Hue histograms over ``[0, 1)`` split into ``nbins`` equal bins (e.g. fractions of pixels).
+    titles : sequence of str, length K, optional
+    ncols : int, optional
+        Charts per row.
+
+    Returns
+    -------
+    matplotlib Figure
+        One axes per histogram.
+    """
+    from matplotlib.colors import hsv_to_rgb
+
+    histograms = np.atleast_2d(np.asarray(histograms, dtype=np.float64))
+    K, nbins = histograms.shape
+    if titles is not None and len(titles) != K:
+        raise ValueError(f"{K} histograms but {len(titles)} titles")
+    centres = (np.arange(nbins) + 0.5) / nbins
+    colours = hsv_to_rgb(np.stack([centres, np.ones(nbins), np.ones(nbins)], axis=-1))
+    fig, axes = _image_grid(K, ncols=min(ncols, K), size=2.6)
+    for k, ax in enumerate(axes):
+        ax.bar(centres, histograms[k], width=1 / nbins, color=colours, edgecolor="black", linewidth=0.5)
+        ax.set(xlim=(0, 1), xlabel="hue", ylabel="fraction of pixels",
+               title=titles[k] if titles is not None else f"histogram {k}")
+    fig.tight_layout()
+    return fig
+
+
+def codebook_mosaic(codebook, patch_shape, *, ncols=10):
+    """Tile k-means centroids into one image: each patch rescaled to [0, 255] on its own, white gaps.
+
+    Parameters
+    ----------
+    codebook : ndarray, shape (k, D)
+        One codeword per row, with D = prod(patch_shape).
+    patch_shape : tuple of int
+        ``(p, q)`` for grey patches or ``(p, q, 3)`` for colour ones.
+    ncols : int, optional
+        Patches per row of the mosaic.
+
+    Returns
+    -------
+    mosaic : ndarray of uint8, shape (rows * (p + 1) - 1, ncols * (q + 1) - 1[, 3])
+        Patch i at row ``i // ncols`` and column ``i % ncols`` of the grid; unused tiles stay white.
+    """
+    codebook = np.asarray(codebook, dtype=np.float64)
+    if codebook.ndim != 2 or codebook.shape[1] != int(np.prod(patch_shape)):
+        raise ValueError(f"codebook must be (k, {int(np.prod(patch_shape))}) for patches of shape {patch_shape}; "
+                         f"got shape {codebook.shape}")
+    patches = class_templates(codebook.T, image_shape=tuple(patch_shape), bias=False)
+    p, q = patch_shape[:2]
+    nrows = -(-len(patches) // ncols)
+    mosaic = np.full((nrows * (p + 1) - 1, ncols * (q + 1) - 1, *patch_shape[2:]), 255, dtype=np.uint8)
+    for i, patch in enumerate(patches):
+        row, col = divmod(i, ncols)
+        mosaic[row * (p + 1):row * (p + 1) + p, col * (q + 1):col * (q + 1) + q] = patch
+    return mosaic
+
+
+def show_codebook(codebook, patch_shape, ax=None, *, ncols=10, title="Codebook: one patch per codeword"):
+    """Show k-means centroids as a mosaic of image patches (see :func:`codebook_mosaic`).
+
+    Parameters
+    ----------
+    codebook : ndarray, shape (k, D)
+    patch_shape : tuple of int
+    ax : matplotlib Axes, optional
+    ncols : int, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        One image: codeword i is the i-th tile, row by row.
+    """
+    mosaic = codebook_mosaic(codebook, patch_shape, ncols=ncols)
+    if ax is None:
+        ax = plt.subplots(figsize=(0.45 * mosaic.shape[1] / (patch_shape[1] + 1) + 1,
+                                   0.45 * mosaic.shape[0] / (patch_shape[0] + 1) + 0.6))[1]
+    _show_image(ax, mosaic)
+    ax.set_title(title)
+    return ax
+
+
+def confusion_matrix(y_true, y_pred, num_classes):
+    """Counts of (true class, predicted class) pairs.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of int, shape (N,)
+    num_classes : int
+
+    Returns
+    -------
+    ndarray of int64, shape (num_classes, num_classes)
+        Entry ``[i, j]``: how many examples of class i were predicted as class j.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
+    pairs = y_true.astype(np.int64) * num_classes + y_pred
+    return np.bincount(pairs, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names, ax=None, *, title="Confusion matrix"):
+    """Heat map of the confusion matrix with rows normalised to 1 (each row: where a class went).
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of int, shape (N,)
+    class_names : sequence of str, length C
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Each cell is annotated with its fraction; the diagonal holds the per-class accuracy.
+    """
+    C = len(class_names)
+    counts = confusion_matrix(y_true, y_pred, C)
+    fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    if ax is None:
+        ax = plt.subplots(figsize=(0.6 * C + 2, 0.6 * C + 1.5), layout="constrained")[1]
+    image = ax.imshow(fractions, cmap="Blues", vmin=0, vmax=1)
+    ax.figure.colorbar(image, ax=ax, label="fraction of the true class")
+    for (i, j), value in np.ndenumerate(fractions):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if value > 0.5 else "black")
+    ax.set_xticks(range(C), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(C), class_names)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    return ax
