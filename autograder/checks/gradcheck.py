@@ -1,0 +1,817 @@
+"""Trusted grading code of the ``gradcheck`` assignment: reference implementations and hidden checks.
+
+Never released to students. Hidden test cells of ``solutions/gradcheck/gradcheck.ipynb`` load this
+file with ``cs231kit.course.load_course_module("autograder/checks/gradcheck.py")`` and call one
+``check_*`` function per test cell. Every check raises ``AssertionError`` with a message a student
+can act on (which function, which input, which index, expected vs got, the likely cause) and
+returns None when it passes.
+
+Trust: every backward pass is compared with the exact gradient of a reference written here *and*
+with centered differences of that reference computed by :mod:`cs231kit.gradcheck`, never with the
+student's own ``numerical_gradient`` (which may be wrong, slow or endless). The student's
+``numerical_gradient`` is itself compared with the trusted one on functions the notebook never
+shows. Every call of student code runs on copies of the inputs (then compared with the originals)
+and under :func:`cs231kit.timelimit.time_limit`, so an endless loop fails its own check in seconds.
+
+Every failure is raised by ``_fail``; the other functions set ``__tracebackhide__``, which IPython
+honours for every frame but the last, so a student's traceback shows the message, not grading code.
+"""
+
+import numbers
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+from cs231kit import gradcheck
+from cs231kit.timelimit import TimeLimitExceeded, time_limit
+
+CALL_SECONDS = 10.0
+"""Wall-clock limit of one call of a student's function on a hidden input (they take milliseconds)."""
+VALUE_RTOL = 1e-7
+"""Forward values and losses against the reference: exact formulas agree to rounding."""
+GRADIENT_RTOL = 1e-6
+"""Backward passes against the exact reference gradient (relative to the largest entry)."""
+NUMERICAL_TOL = 1e-7
+"""A student's finite differences against the trusted ones: same formula and step, so rounding only."""
+RELATIVE_ERROR_RTOL = 1e-3
+"""relative_error against the trusted one: tells |a|+|b| from max(|a|, |b|), not an epsilon's placement."""
+STEP_SIZE_FACTOR = 30
+"""A best step read off the plot passes within this factor of the measured one."""
+SWEEP_X0 = 1.0
+SWEEP_STEPS = np.logspace(-14, -1, 53)
+"""The notebook's step-size sweep: derivatives of sin at SWEEP_X0 for these steps h."""
+
+
+def _fail(message, cause=None):
+    """Raise the AssertionError a student sees (the only frame of this file a traceback shows)."""
+    raise AssertionError(message) from cause
+
+
+def _name(fn):
+    return getattr(fn, "__name__", "your function")
+
+
+# ----------------------------------------------------------------------------------- references
+
+
+def forward_difference_reference(f, x, h=1e-5):
+    """Forward differences ``(f(x + h e_i) - f(x)) / h`` over the entries of a float64 copy of x.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of an array of x's shape.
+    x : ndarray, any shape
+        Not modified.
+    h : float, optional
+
+    Returns
+    -------
+    ndarray of float64, shape of x
+    """
+    work = np.array(x, dtype=np.float64)
+    flat = work.reshape(-1)  # a view: writing into it perturbs ``work``
+    f_x = float(f(work))
+    grad = np.empty(work.size)
+    for i in range(work.size):
+        saved = flat[i]
+        flat[i] = saved + h
+        grad[i] = (float(f(work)) - f_x) / h
+        flat[i] = saved
+    return grad.reshape(work.shape)
+
+
+def affine_reference(x, w, b):
+    """``x`` flattened to (N, D) times ``w`` (D, M) plus ``b`` (M,), with einsum; out is (N, M)."""
+    return np.einsum("nd,dm->nm", np.reshape(x, (len(x), -1)), w) + b
+
+
+def affine_gradients_reference(x, w, dout):
+    """dx (shape of x), dw (D, M), db (M,) of :func:`affine_reference` for an upstream ``dout`` (N, M)."""
+    rows = np.reshape(x, (len(x), -1))
+    return np.einsum("nm,dm->nd", dout, w).reshape(np.shape(x)), np.einsum("nd,nm->dm", rows, dout), dout.sum(axis=0)
+
+
+def relu_reference(x):
+    """``max(0, x)`` elementwise."""
+    return np.where(x > 0, x, 0.0)
+
+
+def relu_gradient_reference(x, dout):
+    """``dout`` where x > 0, 0 elsewhere (the Heaviside step, 0 at the kink)."""
+    return np.heaviside(x, 0.0) * dout
+
+
+def sigmoid_gradient_reference(x, dout):
+    """``dout * s * (1 - s)`` with ``s = expit(x)``."""
+    s = expit(x)
+    return dout * s * (1.0 - s)
+
+
+def _one_hot(y, C):
+    return (np.asarray(y)[:, None] == np.arange(C)[None, :]).astype(np.float64)
+
+
+def softmax_loss_reference(scores, y):
+    """Mean cross-entropy of (N, C) scores through logsumexp, and its gradient (N, C)."""
+    N, C = scores.shape
+    log_p = scores - logsumexp(scores, axis=1, keepdims=True)
+    Y = _one_hot(y, C)
+    return float(-np.sum(Y * log_p) / N), (np.exp(log_p) - Y) / N
+
+
+def svm_loss_reference(scores, y):
+    """Mean multiclass hinge loss (margin 1) of (N, C) scores with a one-hot mask, and its gradient."""
+    N, C = scores.shape
+    Y = _one_hot(y, C)
+    correct = np.sum(scores * Y, axis=1, keepdims=True)
+    margins = np.maximum(0.0, scores - correct + 1.0) * (1.0 - Y)
+    active = (margins > 0).astype(np.float64)
+    return float(np.sum(margins) / N), (active - Y * active.sum(axis=1, keepdims=True)) / N
+
+
+def two_layer_net_reference(params, X, y, reg):
+    """Affine - ReLU - affine - softmax, plus ``reg * (sum W1**2 + sum W2**2)``; loss and gradients.
+
+    Parameters
+    ----------
+    params : dict
+        ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,).
+    X : ndarray, shape (N, D)
+    y : ndarray of int, shape (N,)
+    reg : float
+
+    Returns
+    -------
+    loss : float
+    grads : dict of ndarray, the keys and shapes of params
+    """
+    W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
+    pre = affine_reference(X, W1, b1)
+    hidden = relu_reference(pre)
+    data_loss, dscores = softmax_loss_reference(affine_reference(hidden, W2, b2), y)
+    dhidden, dW2, db2 = affine_gradients_reference(hidden, W2, dscores)
+    _, dW1, db1 = affine_gradients_reference(X, W1, relu_gradient_reference(pre, dhidden))
+    loss = data_loss + reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    return float(loss), {"W1": dW1 + 2 * reg * W1, "b1": db1, "W2": dW2 + 2 * reg * W2, "b2": db2}
+
+
+def two_layer_pre_activations(params, X):
+    """The hidden layer's input ``X W1 + b1`` (N, H): where it is near 0, ReLU has a kink."""
+    return affine_reference(X, params["W1"], params["b1"])
+
+
+# ---------------------------------------------------------------------------------------- cases
+
+
+def _away_from_zero(rng, shape, gap=0.05, scale=1.0):
+    """Seeded normal values pushed at least ``gap`` away from 0 (no kink of ReLU within the step h)."""
+    z = scale * rng.standard_normal(shape)
+    return np.sign(z) * (gap + np.abs(z)) + (z == 0) * gap
+
+
+def _smooth_in_every_entry(x):
+    return np.sum(np.sin(x) * x ** 2 + np.exp(x / 3.0))
+
+
+def _smooth_in_every_entry_gradient(x):
+    return np.cos(x) * x ** 2 + 2.0 * x * np.sin(x) + np.exp(x / 3.0) / 3.0
+
+
+def _couples_every_entry(x):
+    return np.log1p(np.sum(x ** 2)) * np.sum(np.cos(x))
+
+
+def _steep_exponential(x):
+    return np.sum(np.exp(1.5 * x))
+
+
+# (description, f, shape of x, h or None for the default, seed). The student has not seen these.
+NUMERICAL_CASES = (
+    ("f(x) = sum(sin(x) * x**2 + exp(x / 3)), non-linear in every entry, on a 3-D x", _smooth_in_every_entry,
+     (2, 3, 4), None, 401),
+    ("f(x) = log(1 + sum(x**2)) * sum(cos(x)), which couples all entries", _couples_every_entry, (3, 5), None, 402),
+    ("f(x) = sum(exp(1.5 x)) with the step h = 1e-2 passed explicitly", _steep_exponential, (4,), 1e-2, 403),
+)
+SPARSE_SHAPE, SPARSE_CHECKS, SPARSE_SEEDS = (3, 4, 2), 7, (11, 12, 13)
+"""grad_check_sparse is tried on x of this shape, with this many checks and rngs of these seeds."""
+SCALAR_CASES = ((0.7, -1.3, 2.0), (-2.5, 0.4, -0.6), (1.9, 3.1, 1.0))
+"""(a, b, dout) of the scalar gate tests: no ties (max) and no zero (1/x)."""
+AFFINE_CASES = (((3, 4), 5, 501), ((2, 3, 4), 6, 502), ((1, 2, 2, 3), 2, 503), ((5, 6), 1, 504))
+"""(shape of x, M, seed): x is (N, d1, ...), w is (d1 * ..., M), b is (M,)."""
+ELEMENTWISE_CASES = (((4, 5), 601), ((2, 3, 4), 602), ((7,), 603), ((1, 1), 604))
+LOSS_CASES = ((1, 3, 701), (5, 2, 702), (8, 10, 703), (20, 4, 704))
+"""(N, C, seed) of the softmax and SVM loss tests; no hinge margin lies within 1e-3 of 0."""
+NET_CASES = ((4, 5, 6, 3, 0.0, 801), (1, 3, 4, 2, 0.1, 802), (6, 8, 10, 5, 0.05, 803))
+"""(N, D, H, C, reg, seed) of the two-layer net tests; no hidden pre-activation within 1e-3 of 0."""
+
+
+def affine_case(x_shape, M, seed):
+    """Seeded float64 ``x, w, b, dout`` for the affine layer."""
+    rng = np.random.default_rng(seed)
+    D = int(np.prod(x_shape[1:]))
+    x = rng.standard_normal(x_shape)
+    w, b = rng.standard_normal((D, M)) / np.sqrt(D), rng.standard_normal(M)
+    return x, w, b, rng.standard_normal((x_shape[0], M))
+
+
+def elementwise_case(shape, seed):
+    """Seeded float64 ``x`` (values in about [-6, 6], at least 0.05 away from 0) and ``dout``."""
+    rng = np.random.default_rng(seed)
+    return _away_from_zero(rng, shape, scale=2.0), rng.standard_normal(shape)
+
+
+def loss_case(N, C, seed):
+    """Seeded float64 ``scores`` (N, C) of order 3 and labels ``y`` (N,)."""
+    rng = np.random.default_rng(seed)
+    return 3.0 * rng.standard_normal((N, C)), rng.integers(0, C, size=N)
+
+
+def net_case(N, D, H, C, reg, seed):
+    """Seeded ``params`` (W1, b1, W2, b2), ``X`` (N, D), ``y`` (N,) and ``reg`` for the two-layer net."""
+    rng = np.random.default_rng(seed)
+    params = {"W1": rng.standard_normal((D, H)) / np.sqrt(D), "b1": 0.1 * rng.standard_normal(H),
+              "W2": rng.standard_normal((H, C)) / np.sqrt(H), "b2": 0.1 * rng.standard_normal(C)}
+    return params, rng.standard_normal((N, D)), rng.integers(0, C, size=N), reg
+
+
+# ------------------------------------------------------------------------------------- contract
+
+
+def _run(fn, args, what):
+    """``fn(*args)`` under a time limit; a student's exception or endless loop becomes a readable failure."""
+    __tracebackhide__ = True
+    try:
+        with time_limit(CALL_SECONDS, f"{_name(fn)} on {what}"):
+            return fn(*args)
+    except TimeLimitExceeded as error:
+        _fail(str(error))
+    except Exception as error:  # chained, so the student's own traceback stays available
+        _fail(f"{_name(fn)} raised {type(error).__name__} on {what}: {error}", cause=error)
+
+
+def _call(fn, args, what, names=()):
+    """:func:`_run` on copies of ``args``; fail clearly if ``fn`` modified one of them.
+
+    ``names`` name the arguments, in order, for the message about a modified input.
+    """
+    __tracebackhide__ = True
+    copies = [_copy(a) for a in args]
+    result = _run(fn, copies, what)
+    for name, original, passed in zip(names, args, copies):
+        if not _same(original, passed):
+            _fail(f"{_name(fn)} modified its input {name} in place on {what}. Work on new arrays "
+                  f"(e.g. out = x * mask, dx = dout.copy()), never assign into {name}.")
+    return result
+
+
+def _copy(value):
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return np.copy(value) if isinstance(value, np.ndarray) else value
+
+
+def _same(original, passed):
+    if isinstance(original, dict):
+        return isinstance(passed, dict) and original.keys() == passed.keys() and all(
+            _same(original[k], passed[k]) for k in original)
+    if isinstance(original, np.ndarray):
+        return np.array_equal(original, passed, equal_nan=True)
+    return True
+
+
+def _parts(result, count, fn, what, names):
+    """``result`` as a tuple of ``count`` values (``names`` say what each is), or a clear failure."""
+    __tracebackhide__ = True
+    if count == 1:
+        return (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != count:
+        got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
+        _fail(f"{_name(fn)} returned {got} on {what}; it must return the {count} values ({', '.join(names)}).")
+    return tuple(result)
+
+
+def _array(value, shape, fn, label, what):
+    """``value`` as a float64 array of ``shape``; fails on None, wrong shape, non-real dtype or NaN/inf."""
+    __tracebackhide__ = True
+    if isinstance(value, numbers.Real) and shape == ():
+        value = np.float64(value)
+    if not isinstance(value, (np.ndarray, np.generic)) or np.asarray(value).dtype.kind not in "iuf":
+        _fail(f"{_name(fn)} returned {label} as {type(value).__name__} on {what}; it must be a real numpy array "
+              f"of shape {shape}.")
+    value = np.asarray(value, dtype=np.float64)
+    if value.shape != tuple(shape):
+        _fail(f"{_name(fn)} returned {label} of shape {value.shape} on {what}, but it must have shape {tuple(shape)}"
+              + (" (reshape it back to the shape of the input)" if value.size == np.prod(shape) else "") + ".")
+    if not np.all(np.isfinite(value)):
+        _fail(f"{_name(fn)} returned {label} with NaN or inf entries on {what}.")
+    return value
+
+
+def _number(value, fn, label, what):
+    """``value`` as a float; fails unless it is a real scalar (int, float, numpy scalar or 0-d array)."""
+    __tracebackhide__ = True
+    if isinstance(value, bool) or np.ndim(value) != 0 or np.asarray(value).dtype.kind not in "iuf":
+        _fail(f"{_name(fn)} returned {label} = {value!r} on {what}; it must be a real number.")
+    return float(value)
+
+
+def _allclose(got, expected, rtol):
+    """``|got - expected| <= rtol * (|expected| + scale)`` elementwise, scale = max |expected| (at least 1)."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+    return bool(np.all(np.abs(got - expected) <= rtol * (np.abs(expected) + scale)))
+
+
+def _worst_index(got, expected):
+    diff = np.abs(np.nan_to_num(np.asarray(got) - expected, nan=np.inf))
+    return tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape))
+
+
+def _format_index(index):
+    return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+# ---------------------------------------------------------------------------- values, gradients
+
+
+def _expect_value(fn, label, got, expected, what, hint=""):
+    """A forward value (scalar or array, already validated) must equal the reference."""
+    __tracebackhide__ = True
+    if _allclose(got, expected, VALUE_RTOL):
+        return
+    if np.ndim(expected) == 0:
+        _fail(f"{_name(fn)}: {label} is wrong on {what}: expected {float(expected):.10g}, got {float(got):.10g}.{hint}")
+    index = _worst_index(got, expected)
+    _fail(f"{_name(fn)}: {label} is wrong on {what}. Largest difference at {label}{_format_index(index)}: "
+          f"expected {expected[index]:.6g}, got {got[index]:.6g}.{hint}")
+
+
+def _expect_gradient(fn, label, got, scalar_f, x, expected, what, *, at=None, hint="", **report_options):
+    """A gradient (validated float64 array of x's shape) must match the exact reference gradient and
+    the trusted centered differences of the reference ``scalar_f`` at ``x``.
+
+    ``at`` is ``(name, array)``: the input whose value at the worst index the message shows.
+    ``report_options`` (num_examples, reg) help the hint of the gradient-check report.
+    """
+    __tracebackhide__ = True
+    x = np.array(x, dtype=np.float64)
+    numerical = gradcheck.numerical_gradient(scalar_f, x.copy())
+    if _allclose(got, expected, GRADIENT_RTOL) and gradcheck.relative_error(got, numerical) <= \
+            gradcheck.ACCEPTABLE_REL_ERROR:
+        return
+    if x.ndim == 0:
+        _fail(f"{_name(fn)}: {label} is wrong on {what}: expected {float(expected):.6g} (the numerical gradient is "
+              f"{float(numerical):.6g}), got {float(got):.6g}.{hint}")
+    index = _worst_index(got, expected)
+    where = f" (where {at[0]} = {at[1][index]:.4g})" if at is not None else ""
+    report = gradcheck.check_gradient(scalar_f, x, got, name=label, tolerance=gradcheck.ACCEPTABLE_REL_ERROR,
+                                      **report_options)
+    _fail(f"{_name(fn)}: {label} is wrong on {what}. Largest difference at {label}{_format_index(index)}{where}: "
+          f"expected {expected[index]:.6g}, got {got[index]:.6g}.{hint}\n"
+          f"Your {label} against the numerical gradient of a correct implementation on the same inputs:\n{report}")
+
+
+def _contracted(forward, dout):
+    """The scalar ``sum(forward(v) * dout)``: its gradient is the backward pass of ``forward`` for ``dout``."""
+    return lambda v: float(np.sum(forward(v) * dout))
+
+
+# --------------------------------------------------------------------------- numerical gradients
+
+
+def _recording(f, shape, calls):
+    """``f`` that records the shape it is called with and refuses arrays of another shape than x."""
+    def f_checked(v):
+        calls.append(np.shape(v))
+        if np.shape(v) != shape:
+            raise ValueError(f"f was called with an array of shape {np.shape(v)}, but x has shape {shape}: "
+                             f"call f on x itself (perturbed), not on a flattened or reshaped copy")
+        return f(v)
+    return f_checked
+
+
+def _finite_differences(fn, case, what_kind):
+    """Run the student's finite-difference function ``fn`` on one case; return (result, x before, x after, what)."""
+    __tracebackhide__ = True
+    description, f, shape, h, seed = case
+    x = np.random.default_rng(seed).standard_normal(shape)
+    before, calls = x.copy(), []
+    what = f"{description} (x of shape {shape})"
+    args = (_recording(f, shape, calls), x) + (() if h is None else (h,))
+    result = _run(fn, args, what)  # on x itself: whether it comes back restored is checked by the caller
+    if not calls:
+        _fail(f"{_name(fn)} never called f on {what}: a {what_kind} needs f at perturbed copies of x.")
+    return _array(result, shape, fn, "the gradient", what), before, x, what
+
+
+def _numerical_hint(got, before, after, f, h):
+    """Likely cause of a wrong numerical gradient."""
+    h = 1e-5 if h is None else h
+    if not np.array_equal(before, after):
+        return (" x was not restored after your call: the entries after the first were differentiated at a "
+                "shifted point. Save each entry and write it back after evaluating f.")
+    candidates = ((forward_difference_reference(f, before, h), "these are forward differences (f(x+h) - f(x)) / h"),
+                  (2 * gradcheck.numerical_gradient(f, before.copy(), h), "the difference is divided by h, not 2h"),
+                  (0.5 * gradcheck.numerical_gradient(f, before.copy(), h), "the difference is divided by 4h"),
+                  (gradcheck.numerical_gradient(f, before.copy(), 1e-5), "the step h you were given is not used"),
+                  (gradcheck.numerical_gradient(f, before.copy(), h), "these are centered differences"))
+    for candidate, cause in candidates:
+        if gradcheck.relative_error(got, candidate) <= NUMERICAL_TOL:
+            return f" Likely cause: {cause}."
+    return ""
+
+
+def _check_differences(fn, expected_of, kind):
+    __tracebackhide__ = True
+    for case in NUMERICAL_CASES:
+        description, f, shape, h, seed = case
+        got, before, after, what = _finite_differences(fn, case, kind)
+        expected = expected_of(f, before.copy(), 1e-5 if h is None else h)
+        if gradcheck.relative_error(got, expected) > NUMERICAL_TOL:
+            index = _worst_index(got, expected)
+            hint = _numerical_hint(got, before, after, f, h)
+            _fail(f"{_name(fn)} is wrong on {what}: at index {_format_index(index)} the {kind} is "
+                  f"{expected[index]:.10g}, you returned {got[index]:.10g} "
+                  f"(relative error {gradcheck.relative_error(got, expected):.1e}).{hint}")
+
+
+def _check_restored(fn, kind):
+    __tracebackhide__ = True
+    for case in NUMERICAL_CASES:
+        _, before, after, what = _finite_differences(fn, case, kind)
+        if not np.array_equal(before, after):
+            index = _worst_index(after, before)
+            shift, h = after[index] - before[index], case[3] or 1e-5
+            cause = ("it is off by -h: after the x - h evaluation the entry is never put back" if np.isclose(shift, -h)
+                     else "adding and subtracting h is not exact in floating point" if abs(shift) < 1e-12
+                     else "the entry is left perturbed")
+            _fail(f"{_name(fn)} did not restore x exactly on {what}: x{_format_index(index)} was {before[index]!r} "
+                  f"and is {after[index]!r} after your call ({cause}). Save each entry before perturbing it and "
+                  f"write the saved value back.")
+
+
+def check_numerical_gradient(fn):
+    """Hidden test: centered differences equal the trusted ones on unseen functions (incl. a 3-D x and a given h)."""
+    __tracebackhide__ = True
+    _check_differences(fn, gradcheck.numerical_gradient, "centered differences")
+
+
+def check_numerical_gradient_restores_x(fn):
+    """Hidden test: after ``numerical_gradient(f, x)`` every entry of x holds its old value, bit for bit."""
+    __tracebackhide__ = True
+    _check_restored(fn, "centered differences")
+
+
+def check_numerical_gradient_forward(fn):
+    """Hidden test: forward differences equal the reference ones, and x is restored exactly."""
+    __tracebackhide__ = True
+    _check_differences(fn, forward_difference_reference, "forward differences")
+    _check_restored(fn, "forward differences")
+
+
+# ------------------------------------------------------------------------------- relative error
+
+
+def _relative_error_cases():
+    """(description, a, b): random arrays, a 3-D pair with shared zeros, all zeros, zero vs not, tiny values."""
+    rng = np.random.default_rng(901)
+    a = rng.standard_normal((3, 4))
+    cube = rng.standard_normal((2, 3, 2))
+    cube[0] = 0.0
+    return (
+        ("a = b + small noise, shape (3, 4)", a, a + 1e-3 * rng.standard_normal((3, 4))),
+        ("two different 3-D arrays that are both 0 in their first slice", cube, 2 * cube + 1.0 * (cube != 0)),
+        ("a = b = zeros((2, 3))", np.zeros((2, 3)), np.zeros((2, 3))),
+        ("a = [0, 0], b = [0, 2]", np.zeros(2), np.array([0.0, 2.0])),
+        ("a = [1e-12], b = [3e-12] (tiny values: the 1e-8 floor)", np.array([1e-12]), np.array([3e-12])),
+        ("a = [1, 5], b = [3, 5]", np.array([1.0, 5.0]), np.array([3.0, 5.0])),
+    )
+
+
+def check_relative_error(fn):
+    """Hidden test: ``relative_error`` equals the trusted one (incl. both zero: 0.0), returns a number."""
+    __tracebackhide__ = True
+    for description, a, b in _relative_error_cases():
+        what = f"{description}"
+        got = _number(_call(fn, (a, b), what, ("a", "b")), fn, "the relative error", what)
+        expected = gradcheck.relative_error(a, b)
+        if not (np.isfinite(got) and abs(got - expected) <= RELATIVE_ERROR_RTOL * expected + 1e-15):
+            hint = (" Both are 0 there: the denominator must not be 0 (take max(|a| + |b|, 1e-8))."
+                    if np.all(a == b) and not np.any(a) else
+                    " Check the formula: |a - b| / max(|a| + |b|, 1e-8), elementwise, then the maximum.")
+            _fail(f"{_name(fn)}(a, b) is wrong for {what}: expected {expected:.6g}, got {got!r}.{hint}")
+
+
+# ------------------------------------------------------------------------------- sparse checks
+
+
+def _indices(value, count, shape, fn, what):
+    """The checked indices as a list of tuples of int, or a clear failure."""
+    __tracebackhide__ = True
+    try:
+        array = np.asarray(value)
+    except Exception:  # ragged nesting and the like
+        array = np.asarray([], dtype=object)
+    if array.shape != (count, len(shape)) or array.dtype.kind not in "iu":
+        _fail(f"{_name(fn)} returned indices {value!r:.200} on {what}; expected {count} index tuples of "
+              f"{len(shape)} ints each (a list of tuples such as (0, 2, 1), or an int array of shape "
+              f"({count}, {len(shape)})).")
+    if np.any(array < 0) or np.any(array >= np.array(shape)):
+        _fail(f"{_name(fn)} returned an index outside x of shape {shape} on {what}: {array.tolist()}.")
+    return [tuple(int(i) for i in row) for row in array]
+
+
+def _sparse_run(fn, analytic, seed, what):
+    """Call the student's grad_check_sparse once; return (indices, errors)."""
+    __tracebackhide__ = True
+    x = np.random.default_rng(seed + 100).standard_normal(SPARSE_SHAPE)
+    state = np.random.get_state()[1].copy()
+    result = _call(fn, (_smooth_in_every_entry, x, analytic, SPARSE_CHECKS, np.random.default_rng(seed)), what,
+                   ("f", "x", "analytic_grad"))
+    if not np.array_equal(np.random.get_state()[1], state):
+        _fail(f"{_name(fn)} used numpy's global random state on {what}: draw the entries with the rng argument.")
+    indices, errors = _parts(result, 2, fn, what, ("indices", "errors"))
+    indices = _indices(indices, SPARSE_CHECKS, SPARSE_SHAPE, fn, what)
+    return indices, _array(errors if isinstance(errors, np.ndarray) else np.asarray(errors, dtype=object),
+                           (SPARSE_CHECKS,), fn, "errors", what)
+
+
+def _sparse_point(seed):
+    x = np.random.default_rng(seed + 100).standard_normal(SPARSE_SHAPE)
+    return x, _smooth_in_every_entry_gradient(x)
+
+
+def check_grad_check_sparse(fn):
+    """Hidden test: ``grad_check_sparse`` checks ``num_checks`` entries drawn with ``rng``, returns their
+    indices and the relative errors of the analytic against the (trusted) centered differences there."""
+    __tracebackhide__ = True
+    drawn = []
+    for seed in SPARSE_SEEDS:
+        x, exact = _sparse_point(seed)
+        skewed = exact * (1.0 + 0.01 * np.arange(exact.size).reshape(exact.shape))  # a known error per entry
+        what = f"x of shape {SPARSE_SHAPE}, num_checks={SPARSE_CHECKS}, rng=np.random.default_rng({seed})"
+        indices, errors = _sparse_run(fn, skewed, seed, what + ", an analytic gradient with a known error per entry")
+        expected = gradcheck.relative_error_map(skewed, gradcheck.numerical_gradient(_smooth_in_every_entry, x))
+        for k, index in enumerate(indices):
+            if abs(errors[k] - expected[index]) > RELATIVE_ERROR_RTOL * expected[index] + gradcheck.GOOD_REL_ERROR:
+                _fail(f"{_name(fn)}: errors[{k}] is {errors[k]:.6g} for index {index} on {what}, but the relative "
+                      f"error of the analytic gradient there is {expected[index]:.6g}: compare analytic_grad[index] "
+                      f"with the centered difference at the same index.")
+        again, _ = _sparse_run(fn, exact, seed, what + " (a second run with a fresh rng of the same seed)")
+        if again != indices:
+            _fail(f"{_name(fn)} checked {indices} and then {again} with two rngs of the same seed ({what}): draw "
+                  f"the entries from rng only, so that a check can be repeated.")
+        drawn.append(indices)
+    if all(d == drawn[0] for d in drawn):
+        _fail(f"{_name(fn)} checked the same entries {drawn[0]} for rngs of seeds {SPARSE_SEEDS}: draw them at "
+              f"random with rng (e.g. rng.integers).")
+
+
+# ------------------------------------------------------------------------------------- gates
+
+
+def _scalar_gate(fn_forward, fn_backward, args, dout, reference, partials, rule):
+    """Forward value and every local gradient of one scalar gate at ``args`` (floats)."""
+    __tracebackhide__ = True
+    what = ", ".join(f"{n} = {v:g}" for n, v in zip("ab", args)) + f", dout = {dout:g}"
+    out, cache = _parts(_call(fn_forward, args, what), 2, fn_forward, what, ("out", "cache"))
+    _expect_value(fn_forward, "out", _number(out, fn_forward, "out", what), reference(*args), what)
+    names = ("da", "db")[:len(args)]
+    grads = _parts(_call(fn_backward, (dout, cache), what), len(args), fn_backward, what, names)
+    for k, (label, grad) in enumerate(zip(names, grads)):
+        point = np.array(args, dtype=np.float64)
+
+        def moved(v, k=k):
+            return dout * reference(*[v if j == k else a for j, a in enumerate(point)])
+        _expect_gradient(fn_backward, label, _number(grad, fn_backward, label, what), moved, np.float64(args[k]),
+                         dout * partials(*args)[k], what, hint=f" ({rule})")
+
+
+BINARY_GATES = (
+    ("add", lambda a, b: a + b, lambda a, b: (1.0, 1.0), "add distributes: da = db = dout"),
+    ("mul", lambda a, b: a * b, lambda a, b: (b, a), "mul swaps: da = dout * b, db = dout * a"),
+    ("max", max, lambda a, b: (float(a > b), float(b > a)),
+     "max routes: dout goes to the larger input, 0 to the other"),
+)
+UNARY_GATES = (
+    ("exp", np.exp, lambda a: (np.exp(a),), "d exp(a) / da = exp(a): da = dout * exp(a)"),
+    ("reciprocal", lambda a: 1.0 / a, lambda a: (-1.0 / a ** 2,), "d(1/a)/da = -1/a**2: da = -dout / a**2"),
+)
+
+
+def check_binary_gates(add_forward, add_backward, mul_forward, mul_backward, max_forward, max_backward):
+    """Hidden test of the gates ``*_forward(a, b) -> (out, cache)``, ``*_backward(dout, cache) -> (da, db)``."""
+    __tracebackhide__ = True
+    pairs = ((add_forward, add_backward), (mul_forward, mul_backward), (max_forward, max_backward))
+    for (forward, backward), (_, reference, partials, rule) in zip(pairs, BINARY_GATES):
+        for a, b, dout in SCALAR_CASES:
+            _scalar_gate(forward, backward, (a, b), dout, reference, partials, rule)
+
+
+def check_unary_gates(exp_forward, exp_backward, reciprocal_forward, reciprocal_backward):
+    """Hidden test of the gates ``*_forward(a) -> (out, cache)``, ``*_backward(dout, cache) -> da``."""
+    __tracebackhide__ = True
+    pairs = ((exp_forward, exp_backward), (reciprocal_forward, reciprocal_backward))
+    for (forward, backward), (_, reference, partials, rule) in zip(pairs, UNARY_GATES):
+        for a, _, dout in SCALAR_CASES:
+            _scalar_gate(forward, backward, (a,), dout, reference, partials, rule)
+
+
+# ------------------------------------------------------------------------------------- graphs
+
+
+def _graph_result(fn, result, what, shapes):
+    """Validate ``(f, grads)`` where grads is a dict with exactly the keys of ``shapes``."""
+    __tracebackhide__ = True
+    value, grads = _parts(result, 2, fn, what, ("f", "grads"))
+    if not isinstance(grads, dict) or set(grads) != set(shapes):
+        keys = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
+        _fail(f"{_name(fn)} returned grads = {keys} on {what}; it must be a dict with the keys {sorted(shapes)}.")
+    return _number(value, fn, "f", what), {k: _array(grads[k], s, fn, f"grads[{k!r}]", what) for k, s in shapes.items()}
+
+
+def _check_graph(fn, inputs, formula, gradients):
+    """Value and every gradient of a graph function ``fn(**inputs) -> (f, grads)`` against a formula."""
+    __tracebackhide__ = True
+    what = ", ".join(f"{k} = {np.round(v, 4).tolist()}" for k, v in inputs.items())
+    shapes = {k: np.shape(v) for k, v in inputs.items()}
+    value, grads = _graph_result(fn, _call(fn, tuple(inputs.values()), what, tuple(inputs)), what, shapes)
+    _expect_value(fn, "f", value, formula(**inputs), what)
+    expected = gradients(**inputs)
+    for key, point in inputs.items():
+        def moved(v, key=key):
+            return formula(**{**inputs, key: v})
+        _expect_gradient(fn, f"grads[{key!r}]", grads[key], moved, point, expected[key], what)
+
+
+def _add_mul(x, y, z):
+    return (x + y) * z
+
+
+def _neuron(w, x):
+    return float(expit(w[0] * x[0] + w[1] * x[1] + w[2]))
+
+
+def _neuron_gradients(w, x):
+    s = _neuron(w, x)
+    local = s * (1.0 - s)
+    return {"w": local * np.array([x[0], x[1], 1.0]), "x": local * np.array([w[0], w[1]])}
+
+
+def check_add_mul_graph(fn):
+    """Hidden test: ``add_mul_graph(x, y, z)`` returns f = (x + y) z and the gradients dict x, y, z."""
+    __tracebackhide__ = True
+    for x, y, z in SCALAR_CASES:
+        _check_graph(fn, {"x": x, "y": y, "z": z}, _add_mul, lambda x, y, z: {"x": z, "y": z, "z": x + y})
+
+
+def check_sigmoid_neuron(fn):
+    """Hidden test: ``sigmoid_neuron(w, x)`` returns f = sigmoid(w0 x0 + w1 x1 + w2) and grads w (3,), x (2,)."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(1001)
+    for _ in range(3):
+        _check_graph(fn, {"w": rng.standard_normal(3), "x": rng.standard_normal(2)}, _neuron, _neuron_gradients)
+
+
+# ------------------------------------------------------------------------------------- layers
+
+
+def _layer(forward, backward, inputs, names, dout, what):
+    """Run a student's layer pair; return (out, grads) validated against the shapes of ``inputs``."""
+    __tracebackhide__ = True
+    out, cache = _parts(_call(forward, inputs, what, names), 2, forward, what, ("out", "cache"))
+    out = _array(out, dout.shape, forward, "out", what)
+    grads = _parts(_call(backward, (dout, cache), what, ("dout",)), len(inputs), backward, what,
+                   tuple(f"d{n}" for n in names))
+    return out, [_array(g, np.shape(a), backward, f"d{n}", what) for g, a, n in zip(grads, inputs, names)]
+
+
+def check_affine(forward, backward):
+    """Hidden test of ``affine_forward(x, w, b)`` / ``affine_backward(dout, cache) -> (dx, dw, db)``."""
+    __tracebackhide__ = True
+    for x_shape, M, seed in AFFINE_CASES:
+        x, w, b, dout = affine_case(x_shape, M, seed)
+        what = f"x of shape {x.shape}, w {w.shape}, b {b.shape} (seed {seed})"
+        out, (dx, dw, db) = _layer(forward, backward, (x, w, b), ("x", "w", "b"), dout, what)
+        _expect_value(forward, "out", out, affine_reference(x, w, b), what,
+                      " out[i] is x[i] flattened to a row, times w, plus b.")
+        expected = affine_gradients_reference(x, w, dout)
+        moves = (lambda v: affine_reference(v, w, b), lambda v: affine_reference(x, v, b),
+                 lambda v: affine_reference(x, w, v))
+        for label, got, point, exact, move in zip(("dx", "dw", "db"), (dx, dw, db), (x, w, b), expected, moves):
+            _expect_gradient(backward, label, got, _contracted(move, dout), point, exact, what)
+
+
+def _check_elementwise(forward, backward, reference, gradient_reference):
+    __tracebackhide__ = True
+    for shape, seed in ELEMENTWISE_CASES:
+        x, dout = elementwise_case(shape, seed)
+        what = f"x of shape {shape} (seed {seed})"
+        out, (dx,) = _layer(forward, backward, (x,), ("x",), dout, what)
+        _expect_value(forward, "out", out, reference(x), what)
+        _expect_gradient(backward, "dx", dx, _contracted(reference, dout), x, gradient_reference(x, dout), what,
+                         at=("x", x))
+
+
+def check_relu(forward, backward):
+    """Hidden test of ``relu_forward(x)`` / ``relu_backward(dout, cache) -> dx`` on arrays of several shapes."""
+    __tracebackhide__ = True
+    _check_elementwise(forward, backward, relu_reference, relu_gradient_reference)
+
+
+def check_sigmoid(forward, backward):
+    """Hidden test of ``sigmoid_forward(x)`` / ``sigmoid_backward(dout, cache) -> dx`` on arrays."""
+    __tracebackhide__ = True
+    _check_elementwise(forward, backward, expit, sigmoid_gradient_reference)
+
+
+def _check_scores_loss(fn, reference):
+    __tracebackhide__ = True
+    for N, C, seed in LOSS_CASES:
+        scores, y = loss_case(N, C, seed)
+        what = f"scores of shape {scores.shape} (N={N}, C={C}, seed {seed})"
+        loss, dscores = _parts(_call(fn, (scores, y), what, ("scores", "y")), 2, fn, what, ("loss", "dscores"))
+        expected_loss, expected_grad = reference(scores, y)
+        _expect_value(fn, "the loss", _number(loss, fn, "loss", what), expected_loss, what,
+                      f" (the mean over the N = {N} examples)")
+        _expect_gradient(fn, "dscores", _array(dscores, scores.shape, fn, "dscores", what),
+                         lambda s: reference(s, y)[0], scores, expected_grad, what, num_examples=N)
+
+
+def check_softmax_loss(fn):
+    """Hidden test of ``softmax_loss(scores, y) -> (loss, dscores)``."""
+    __tracebackhide__ = True
+    _check_scores_loss(fn, softmax_loss_reference)
+
+
+def check_svm_loss(fn):
+    """Hidden test of ``svm_loss(scores, y) -> (loss, dscores)``."""
+    __tracebackhide__ = True
+    _check_scores_loss(fn, svm_loss_reference)
+
+
+def check_two_layer_net_loss(fn):
+    """Hidden test: loss and every entry of every gradient of ``two_layer_net_loss(params, X, y, reg)``."""
+    __tracebackhide__ = True
+    for case in NET_CASES:
+        params, X, y, reg = net_case(*case)
+        shapes = {k: v.shape for k, v in params.items()}
+        what = f"N={case[0]}, D={case[1]}, H={case[2]}, C={case[3]}, reg={reg:g} (seed {case[5]})"
+        loss, grads = _graph_result(fn, _call(fn, (params, X, y, reg), what, ("params", "X", "y")), what, shapes)
+        expected_loss, expected = two_layer_net_reference(params, X, y, reg)
+        _expect_value(fn, "the loss", loss, expected_loss, what,
+                      " It is the mean softmax loss plus reg * (np.sum(W1 * W1) + np.sum(W2 * W2)).")
+        for key in ("W2", "b2", "W1", "b1"):
+            def moved(v, key=key):
+                return two_layer_net_reference({**params, key: v}, X, y, reg)[0]
+            _expect_gradient(fn, f"grads[{key!r}]", grads[key], moved, params[key], expected[key], what,
+                             num_examples=case[0], reg=reg if key.startswith("W") else None)
+
+
+# ----------------------------------------------------------------------------- numeric answers
+
+
+def _answer(value, name):
+    __tracebackhide__ = True
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        _fail(f"{name} must be a finite real number; it is {value!r}.")
+    return float(value)
+
+
+def check_truncation_slopes(forward_slope, centered_slope, roundoff_slope):
+    """Hidden test: on the log-log plot the truncation error has slope 1 (forward) and 2 (centered), round-off -1."""
+    __tracebackhide__ = True
+    for name, value, correct, hint in (
+            ("forward_truncation_slope", forward_slope, 1.0, "the forward error is about h f''/2"),
+            ("centered_truncation_slope", centered_slope, 2.0, "the centered error is about h**2 f'''/6"),
+            ("roundoff_slope", roundoff_slope, -1.0, "a rounding error of f of size eps is divided by h")):
+        if abs(_answer(value, name) - correct) > 0.25:
+            _fail(f"{name} = {value!r} is not right: if the error is C * h**p, its log is log C + p log h, and "
+                  f"{hint}.")
+
+
+def centered_error_curve(dtype):
+    """Relative error of the centered difference of sin at ``SWEEP_X0``, in ``dtype``, for every step of ``SWEEP_STEPS``.
+
+    Returns
+    -------
+    ndarray of float64, shape (len(SWEEP_STEPS),)
+    """
+    x0, steps = dtype(SWEEP_X0), SWEEP_STEPS.astype(dtype)
+    estimate = (np.sin(x0 + steps) - np.sin(x0 - steps)) / (dtype(2) * steps)
+    exact = np.cos(SWEEP_X0)
+    return np.abs(estimate.astype(np.float64) - exact) / abs(exact)
+
+
+def check_best_steps(best_h_float64, best_h_float32):
+    """Hidden test: the best steps read off the plot lie within ``STEP_SIZE_FACTOR`` of the measured minima."""
+    __tracebackhide__ = True
+    for name, value, dtype in (("best_h_float64", best_h_float64, np.float64),
+                               ("best_h_float32", best_h_float32, np.float32)):
+        measured = SWEEP_STEPS[np.argmin(centered_error_curve(dtype))]
+        value = _answer(value, name)
+        if not (value > 0 and measured / STEP_SIZE_FACTOR <= value <= measured * STEP_SIZE_FACTOR):
+            _fail(f"{name} = {value!r} is not where the centered-difference curve in {np.dtype(dtype).name} has "
+                  f"its minimum: read the h of its lowest point off the plot (within a factor of "
+                  f"{STEP_SIZE_FACTOR}).")
