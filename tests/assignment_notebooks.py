@@ -1,9 +1,9 @@
 """An assignment's source notebook without a kernel: its cells, solution code, hidden tests, patches.
 
 Shared by the tests of the assignments (``tests/test_<assignment>_assignment.py``). The notebook is
-read as plain JSON (importing nbformat or ``cs231kit.grading`` costs seconds); solution cells are executed in one namespace,
-like a kernel would, with every cell registered in ``linecache`` so that ``inspect.getsource`` works
-on the functions they define.
+read as plain JSON (importing nbformat or ``cs231kit.grading`` costs seconds); solution cells are
+executed in one namespace, like a kernel would, with every cell registered in ``linecache`` so that
+``inspect.getsource`` works on the functions they define.
 """
 
 import json
@@ -39,7 +39,8 @@ def solution_cells(notebook):
 
 def autograded_tests(notebook):
     """Grade ids of the autograded test cells."""
-    return {nbgrader(c)["grade_id"] for c in notebook["cells"] if nbgrader(c).get("grade") and not nbgrader(c)["solution"]}
+    return {nbgrader(c)["grade_id"] for c in notebook["cells"]
+            if nbgrader(c).get("grade") and not nbgrader(c)["solution"]}
 
 
 def hidden_tests(notebook):

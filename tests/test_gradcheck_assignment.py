@@ -3,7 +3,7 @@
 No kernel runs here (the whole-notebook execution, the release sync and the graded demo live in
 ``tests/test_course.py``). What is tested:
 
-* the references of ``autograder/checks/gradcheck.py`` against loops, the lecture's numbers,
+* the references of ``autograder/checks/gradcheck_references.py`` against loops, the lecture's numbers,
   closed forms, numerical gradients of ``cs231kit.gradcheck`` and laws (hypothesis); the hidden cases
   keep clear of kinks;
 * every hidden check accepts the solution and rejects deliberately broken twins with a message that
@@ -42,6 +42,7 @@ SOURCE = REPO / "solutions" / "gradcheck" / "gradcheck.ipynb"
 RELEASE = REPO / "notebooks" / "gradcheck" / "gradcheck.ipynb"
 CHECKS = "autograder/checks/gradcheck.py"
 checks = load_course_module(CHECKS, root=REPO)
+references = load_course_module("autograder/checks/gradcheck_references.py", root=REPO)
 simulated = load_course_module("autograder/simulated/gradcheck.py", root=REPO)
 
 NUMERICAL_TOL = 1e-5
@@ -85,35 +86,36 @@ def _trusted_backward(forward, x, dout):
 def test_forward_difference_reference_is_exact_on_linear_functions_and_first_order_otherwise():
     x = np.random.default_rng(0).standard_normal((2, 3))
     weights = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_allclose(checks.forward_difference_reference(lambda v: np.sum(weights * v), x),
+    np.testing.assert_allclose(references.forward_difference_reference(lambda v: np.sum(weights * v), x),
                                weights, atol=1e-9)
     for h in (1e-2, 1e-3):  # the error of exp is about h/2 * exp(x): it shrinks linearly with h
-        error = checks.forward_difference_reference(lambda v: np.sum(np.exp(v)), x, h) - np.exp(x)
+        error = references.forward_difference_reference(lambda v: np.sum(np.exp(v)), x, h) - np.exp(x)
         np.testing.assert_allclose(error, h / 2 * np.exp(x), rtol=0.01)
     assert np.array_equal(x, np.random.default_rng(0).standard_normal((2, 3)))
 
 
 def test_affine_reference_equals_loops_and_its_gradients_the_numerical_ones():
-    for x_shape, M, seed in checks.AFFINE_CASES:
-        x, w, b, dout = checks.affine_case(x_shape, M, seed)
+    for x_shape, M, seed in references.AFFINE_CASES:
+        x, w, b, dout = references.affine_case(x_shape, M, seed)
         rows = x.reshape(len(x), -1)
         loops = np.array([[sum(rows[n, d] * w[d, m] for d in range(w.shape[0])) + b[m] for m in range(M)]
                           for n in range(len(x))])
-        np.testing.assert_allclose(checks.affine_reference(x, w, b), loops, rtol=1e-12, atol=1e-12)
-        dx, dw, db = checks.affine_gradients_reference(x, w, dout)
+        np.testing.assert_allclose(references.affine_reference(x, w, b), loops, rtol=1e-12, atol=1e-12)
+        dx, dw, db = references.affine_gradients_reference(x, w, dout)
         assert dx.shape == x.shape
-        for got, numerical in ((dx, _trusted_backward(lambda v: checks.affine_reference(v, w, b), x, dout)),
-                               (dw, _trusted_backward(lambda v: checks.affine_reference(x, v, b), w, dout)),
-                               (db, _trusted_backward(lambda v: checks.affine_reference(x, w, v), b, dout))):
+        for got, numerical in ((dx, _trusted_backward(lambda v: references.affine_reference(v, w, b), x, dout)),
+                               (dw, _trusted_backward(lambda v: references.affine_reference(x, v, b), w, dout)),
+                               (db, _trusted_backward(lambda v: references.affine_reference(x, w, v), b, dout))):
             assert gradcheck.relative_error(got, numerical) < NUMERICAL_TOL
 
 
-@pytest.mark.parametrize("forward, gradient", [(checks.relu_reference, checks.relu_gradient_reference),
-                                               (checks.sigmoid_reference, checks.sigmoid_gradient_reference)],
-                         ids=["relu", "sigmoid"])
+@pytest.mark.parametrize("forward, gradient", [
+    (references.relu_reference, references.relu_gradient_reference),
+    (references.sigmoid_reference, references.sigmoid_gradient_reference),
+], ids=["relu", "sigmoid"])
 def test_elementwise_references_against_numerical_gradients(forward, gradient):
-    for shape, seed in checks.ELEMENTWISE_CASES:
-        x, dout = checks.elementwise_case(shape, seed)
+    for shape, seed in references.ELEMENTWISE_CASES:
+        x, dout = references.elementwise_case(shape, seed)
         assert np.min(np.abs(x)) >= 0.05  # no ReLU kink within reach of the step
         numerical = _trusted_backward(forward, x, dout)
         assert gradcheck.relative_error(gradient(x, dout), numerical) < NUMERICAL_TOL
@@ -121,18 +123,19 @@ def test_elementwise_references_against_numerical_gradients(forward, gradient):
 
 def test_elementwise_references_closed_forms():
     x = np.array([-2.0, -0.0, 0.0, 0.5, 3.0])
-    np.testing.assert_array_equal(checks.relu_reference(x), [0.0, 0.0, 0.0, 0.5, 3.0])
-    np.testing.assert_array_equal(checks.relu_gradient_reference(x, np.full(5, 7.0)), [0, 0, 0, 7, 7])
-    np.testing.assert_allclose(checks.sigmoid_reference(x), 1 / (1 + np.exp(-x)), rtol=1e-15)
-    assert checks.sigmoid_reference(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
-    np.testing.assert_allclose(checks.sigmoid_gradient_reference(np.zeros(1), np.ones(1)), [0.25])
+    np.testing.assert_array_equal(references.relu_reference(x), [0.0, 0.0, 0.0, 0.5, 3.0])
+    np.testing.assert_array_equal(references.relu_gradient_reference(x, np.full(5, 7.0)), [0, 0, 0, 7, 7])
+    np.testing.assert_allclose(references.sigmoid_reference(x), 1 / (1 + np.exp(-x)), rtol=1e-15)
+    assert references.sigmoid_reference(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
+    np.testing.assert_allclose(references.sigmoid_gradient_reference(np.zeros(1), np.ones(1)), [0.25])
 
 
 def test_loss_references_give_the_lecture_values():
-    assert checks.svm_loss_reference(LECTURE_SCORES, LECTURE_LABELS)[0] == pytest.approx(15.8 / 3)
-    per_image = [checks.softmax_loss_reference(LECTURE_SCORES[i:i + 1], LECTURE_LABELS[i:i + 1])[0] for i in range(3)]
+    assert references.svm_loss_reference(LECTURE_SCORES, LECTURE_LABELS)[0] == pytest.approx(15.8 / 3)
+    per_image = [references.softmax_loss_reference(LECTURE_SCORES[i:i + 1], LECTURE_LABELS[i:i + 1])[0]
+                 for i in range(3)]
     np.testing.assert_allclose(per_image, [2.04036, 0.07913, 6.15648], atol=1e-5)
-    assert checks.softmax_loss_reference(np.zeros((4, 10)), np.arange(4))[0] == pytest.approx(np.log(10))
+    assert references.softmax_loss_reference(np.zeros((4, 10)), np.arange(4))[0] == pytest.approx(np.log(10))
 
 
 def softmax_loss_loops(scores, y):
@@ -160,11 +163,12 @@ def svm_loss_loops(scores, y):
     return loss / N, dscores
 
 
-@pytest.mark.parametrize("reference, twin", [(checks.softmax_loss_reference, softmax_loss_loops),
-                                             (checks.svm_loss_reference, svm_loss_loops)], ids=["softmax", "svm"])
+@pytest.mark.parametrize("reference, twin", [(references.softmax_loss_reference, softmax_loss_loops),
+                                             (references.svm_loss_reference, svm_loss_loops)],
+                         ids=["softmax", "svm"])
 def test_loss_references_equal_loops_and_numerical_gradients(reference, twin):
-    for N, C, seed in checks.LOSS_CASES:
-        scores, y = checks.loss_case(N, C, seed)
+    for N, C, seed in references.LOSS_CASES:
+        scores, y = references.loss_case(N, C, seed)
         loss, dscores = reference(scores, y)
         twin_loss, twin_dscores = twin(scores, y)
         assert loss == pytest.approx(twin_loss, rel=1e-12)
@@ -174,51 +178,53 @@ def test_loss_references_equal_loops_and_numerical_gradients(reference, twin):
 
 
 def test_svm_loss_cases_keep_clear_of_the_hinge():
-    for N, C, seed in checks.LOSS_CASES:
-        scores, y = checks.loss_case(N, C, seed)
+    for N, C, seed in references.LOSS_CASES:
+        scores, y = references.loss_case(N, C, seed)
         margins = scores - scores[np.arange(N), y][:, None] + 1
         margins[np.arange(N), y] = np.inf
         assert np.min(np.abs(margins)) > KINK_CLEARANCE
 
 
 def test_two_layer_net_reference_against_numerical_gradients_and_clear_of_relu_kinks():
-    for case in checks.NET_CASES:
-        params, X, y, reg = checks.net_case(*case)
-        assert np.min(np.abs(checks.two_layer_pre_activations(params, X))) > KINK_CLEARANCE
-        loss, grads = checks.two_layer_net_reference(params, X, y, reg)
+    for case in references.NET_CASES:
+        params, X, y, reg = references.net_case(*case)
+        assert np.min(np.abs(references.two_layer_pre_activations(params, X))) > KINK_CLEARANCE
+        loss, grads = references.two_layer_net_reference(params, X, y, reg)
         assert set(grads) == set(params) and all(grads[k].shape == params[k].shape for k in params)
         for key in params:
-            numerical = gradcheck.numerical_gradient(
-                lambda v, key=key: checks.two_layer_net_reference({**params, key: v}, X, y, reg)[0], params[key].copy())
+            def loss_of(v, key=key):
+                return references.two_layer_net_reference({**params, key: v}, X, y, reg)[0]
+            numerical = gradcheck.numerical_gradient(loss_of, params[key].copy())
             assert gradcheck.relative_error(grads[key], numerical) < NUMERICAL_TOL, key
 
 
 def test_two_layer_net_reference_is_softmax_of_the_layers_plus_the_penalty():
-    params, X, y, reg = checks.net_case(*checks.NET_CASES[0])
+    params, X, y, reg = references.net_case(*references.NET_CASES[0])
     scores = np.maximum(0, X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
     penalty = 0.7 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
-    expected = checks.softmax_loss_reference(scores, y)[0] + penalty
-    assert checks.two_layer_net_reference(params, X, y, 0.7)[0] == pytest.approx(expected, rel=1e-12)
+    expected = references.softmax_loss_reference(scores, y)[0] + penalty
+    assert references.two_layer_net_reference(params, X, y, 0.7)[0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_the_step_sweep_minima_follow_the_theory():
     # best centered step ~ (3 eps |f| / |f'''|)^(1/3): about 1e-5 in float64 and 1e-2 in float32
     for dtype, low, high in ((np.float64, 1e-6, 1e-4), (np.float32, 1e-3, 1e-1)):
-        errors = checks.centered_error_curve(dtype)
-        assert low <= checks.SWEEP_STEPS[np.argmin(errors)] <= high
-    assert checks.centered_error_curve(np.float64)[-1] == pytest.approx(0.1 ** 2 / 6, rel=0.01)  # truncation
+        errors = references.centered_error_curve(dtype)
+        assert low <= references.SWEEP_STEPS[np.argmin(errors)] <= high
+    assert references.centered_error_curve(np.float64)[-1] == pytest.approx(0.1 ** 2 / 6, rel=0.01)  # truncation
 
 
 @settings(deadline=None, max_examples=40)
 @given(hnp.arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 5)), elements=st.floats(-50, 50)),
        st.floats(-1e3, 1e3), st.data())
 def test_loss_gradients_sum_to_zero_in_every_row_and_softmax_is_shift_invariant(scores, shift, data):
-    y = np.array(data.draw(st.lists(st.integers(0, scores.shape[1] - 1), min_size=len(scores), max_size=len(scores))))
-    for reference in (checks.softmax_loss_reference, checks.svm_loss_reference):
+    N, C = scores.shape
+    y = np.array(data.draw(st.lists(st.integers(0, C - 1), min_size=N, max_size=N)))
+    for reference in (references.softmax_loss_reference, references.svm_loss_reference):
         loss, dscores = reference(scores, y)
         assert loss >= 0 and np.allclose(dscores.sum(axis=1), 0, atol=1e-12)
-    shifted = checks.softmax_loss_reference(scores + shift, y)
-    assert shifted[0] == pytest.approx(checks.softmax_loss_reference(scores, y)[0], rel=1e-9, abs=1e-9)
+    shifted = references.softmax_loss_reference(scores + shift, y)
+    assert shifted[0] == pytest.approx(references.softmax_loss_reference(scores, y)[0], rel=1e-9, abs=1e-9)
 
 
 # ----------------------------------------------------------------------- the checks accept the solution
@@ -310,20 +316,21 @@ def test_numerical_gradient_checks_accept_correct_implementations(fn):
 
 
 def test_forward_difference_check_accepts_the_reference():
-    checks.check_numerical_gradient_forward(checks.forward_difference_reference)
+    checks.check_numerical_gradient_forward(references.forward_difference_reference)
 
 
 @pytest.mark.parametrize("check, fn, message", [
     (checks.check_numerical_gradient, centered_without_restore, "x was not restored after your call"),
     (checks.check_numerical_gradient_restores_x, centered_without_restore, "it is off by -h"),
     (checks.check_numerical_gradient_restores_x, centered_restoring_by_arithmetic, "not exact in floating point"),
-    (checks.check_numerical_gradient, checks.forward_difference_reference, "these are forward differences"),
+    (checks.check_numerical_gradient, references.forward_difference_reference, "these are forward differences"),
     (checks.check_numerical_gradient, divided_by_h, "divided by h, not 2h"),
     (checks.check_numerical_gradient, ignores_h, "the step h you were given is not used"),
     (checks.check_numerical_gradient, flattened, "of shape (24,) on f(x) = sum(sin(x) * x**2 + exp(x / 3))"),
     (checks.check_numerical_gradient, calls_f_on_a_flat_copy, "f was called with an array of shape (24,)"),
     (checks.check_numerical_gradient, never_calls_f, "never called f"),
-    (checks.check_numerical_gradient_forward, centered_restoring_exactly, "Likely cause: these are centered differences"),
+    (checks.check_numerical_gradient_forward, centered_restoring_exactly,
+     "Likely cause: these are centered differences"),
     (checks.check_numerical_gradient_forward, centered_without_restore, "the forward difference is"),
 ])
 def test_numerical_gradient_checks_reject_broken_twins(check, fn, message):
@@ -497,9 +504,13 @@ def sigmoid_backward_on_input(dout, cache):
      "returned dx of shape (2, 12) on x of shape (2, 3, 4), w (12, 6), b (6,) (seed 502), but it must have shape "
      "(2, 3, 4) (reshape it back"),
     (checks.check_affine, ("affine_forward", "affine_backward"),
-     lambda ns: {"affine_forward": lambda x, w, b: (x.reshape(len(x), -1) @ w, (x, w))}, ": out is wrong on x of shape (3, 4)"),
+     lambda ns: {"affine_forward": lambda x, w, b: (x.reshape(len(x), -1) @ w, (x, w))},
+     ": out is wrong on x of shape (3, 4)"),
     (checks.check_relu, ("relu_forward", "relu_backward"), lambda ns: {"relu_backward": relu_backward_everywhere},
-     ": dx is wrong on x of shape (4, 5) (seed 601). Largest difference at dx[0, 4] (where x = -0.1416): expected 0,"),
+     ": dx is wrong on x of shape (4, 5) (seed 601). Largest difference at dx[0, 4] (where x = -0.1416): "
+     "expected 0,"),
+    (checks.check_relu, ("relu_forward", "relu_backward"), lambda ns: {"relu_backward": relu_backward_everywhere},
+     "Where x < 0 the ReLU's output does not depend on x, so nothing passes back: dx must be 0 there."),
     (checks.check_relu, ("relu_forward", "relu_backward"), lambda ns: {"relu_backward": relu_backward_in_place},
      "modified its input dout in place"),
     (checks.check_sigmoid, ("sigmoid_forward", "sigmoid_backward"),
@@ -531,7 +542,7 @@ def test_loss_checks_reject_broken_losses(solution, check, name, broken, message
         check(broken(solution[name]))
 
 
-def test_two_layer_net_check_rejects_a_missing_penalty_gradient_and_names_it(solution):
+def test_two_layer_net_check_names_the_wrong_gradient_and_where_the_bug_lies(notebook, solution):
     net = solution["two_layer_net_loss"]
 
     def no_penalty_gradient(params, X, y, reg):
@@ -539,6 +550,11 @@ def test_two_layer_net_check_rejects_a_missing_penalty_gradient_and_names_it(sol
         return loss, {**grads, "W2": grads["W2"] - 2 * reg * params["W2"]}
     with pytest.raises(AssertionError, match=r"grads\['W2'\] is wrong on N=1, .*reg=0\.1[\s\S]*regularisation"):
         checks.check_two_layer_net_loss(no_penalty_gradient)
+
+    student = next(s for s in simulated.STUDENTS if s["name"] == "relu_passes_negative")
+    relu_bug = run_cells(patched_solution_cells(notebook, student), "relu")["two_layer_net_loss"]
+    with pytest.raises(AssertionError, match=r"grads\['W1'\] is wrong[\s\S]*error lies below it: in relu_backward"):
+        checks.check_two_layer_net_loss(relu_bug)
 
     def mutates_params(params, X, y, reg):
         params["W1"] *= 1.0 + 1e-3

@@ -1,28 +1,33 @@
-"""Trusted grading code of the ``gradcheck`` assignment: reference implementations and hidden checks.
+"""Hidden checks of the ``gradcheck`` assignment: student code judged against trusted references.
 
 Never released to students. Hidden test cells of ``solutions/gradcheck/gradcheck.ipynb`` load this
 file with ``cs231kit.course.load_course_module("autograder/checks/gradcheck.py")`` and call one
 ``check_*`` function per test cell. Every check raises ``AssertionError`` with a message a student
 can act on (which function, which input, which index, expected vs got, the likely cause) and
-returns None when it passes.
+returns None when it passes. The references and the hidden inputs are in ``gradcheck_references.py``.
 
-Trust: every backward pass is compared with the exact gradient of a reference written here *and*
-with centered differences of that reference computed by :mod:`cs231kit.gradcheck`, never with the
-student's own ``numerical_gradient`` (which may be wrong, slow or endless). The student's
-``numerical_gradient`` is itself compared with the trusted one on functions the notebook never
-shows. Every call of student code runs on copies of the inputs (then compared with the originals)
-and under :func:`cs231kit.timelimit.time_limit`, so an endless loop fails its own check in seconds.
+Trust: every backward pass is compared with the exact gradient of a reference *and* with centered
+differences of that reference computed by :mod:`cs231kit.gradcheck`, never with the student's own
+``numerical_gradient`` (which may be wrong, slow or endless). The student's ``numerical_gradient``
+is itself compared with the trusted one on functions the notebook never shows. Every call of
+student code runs on copies of the inputs (then compared with the originals) and under
+:func:`cs231kit.timelimit.time_limit`, so an endless loop fails its own check in seconds.
 
 Every failure is raised by ``_fail``; the other functions set ``__tracebackhide__``, which IPython
 honours for every frame but the last, so a student's traceback shows the message, not grading code.
 """
 
 import numbers
+from pathlib import Path
 
 import numpy as np
 
 from cs231kit import gradcheck
+from cs231kit.course import load_course_module
 from cs231kit.timelimit import TimeLimitExceeded, time_limit
+
+ref = load_course_module("autograder/checks/gradcheck_references.py", root=Path(__file__).resolve().parents[2])
+"""The reference implementations and the hidden inputs."""
 
 CALL_SECONDS = 10.0
 """Wall-clock limit of one call of a student's function on a hidden input (they take milliseconds)."""
@@ -36,9 +41,6 @@ RELATIVE_ERROR_RTOL = 1e-3
 """relative_error against the trusted one: tells |a|+|b| from max(|a|, |b|), not an epsilon's placement."""
 STEP_SIZE_FACTOR = 30
 """A best step read off the plot passes within this factor of the measured one."""
-SWEEP_X0 = 1.0
-SWEEP_STEPS = np.logspace(-14, -1, 53)
-"""The notebook's step-size sweep: derivatives of sin at SWEEP_X0 for these steps h."""
 
 
 def _fail(message, cause=None):
@@ -48,199 +50,6 @@ def _fail(message, cause=None):
 
 def _name(fn):
     return getattr(fn, "__name__", "your function")
-
-
-# ----------------------------------------------------------------------------------- references
-
-
-def forward_difference_reference(f, x, h=1e-5):
-    """Forward differences ``(f(x + h e_i) - f(x)) / h`` over the entries of a float64 copy of x.
-
-    Parameters
-    ----------
-    f : callable
-        Scalar function of an array of x's shape.
-    x : ndarray, any shape
-        Not modified.
-    h : float, optional
-
-    Returns
-    -------
-    ndarray of float64, shape of x
-    """
-    work = np.array(x, dtype=np.float64)
-    flat = work.reshape(-1)  # a view: writing into it perturbs ``work``
-    f_x = float(f(work))
-    grad = np.empty(work.size)
-    for i in range(work.size):
-        saved = flat[i]
-        flat[i] = saved + h
-        grad[i] = (float(f(work)) - f_x) / h
-        flat[i] = saved
-    return grad.reshape(work.shape)
-
-
-def affine_reference(x, w, b):
-    """``x`` flattened to (N, D) times ``w`` (D, M) plus ``b`` (M,), with einsum; out is (N, M)."""
-    return np.einsum("nd,dm->nm", np.reshape(x, (len(x), -1)), w) + b
-
-
-def affine_gradients_reference(x, w, dout):
-    """dx (shape of x), dw (D, M), db (M,) of :func:`affine_reference` for an upstream ``dout`` (N, M)."""
-    rows = np.reshape(x, (len(x), -1))
-    return np.einsum("nm,dm->nd", dout, w).reshape(np.shape(x)), np.einsum("nd,nm->dm", rows, dout), dout.sum(axis=0)
-
-
-def relu_reference(x):
-    """``max(0, x)`` elementwise."""
-    return np.where(x > 0, x, 0.0)
-
-
-def relu_gradient_reference(x, dout):
-    """``dout`` where x > 0, 0 elsewhere (the Heaviside step, 0 at the kink)."""
-    return np.heaviside(x, 0.0) * dout
-
-
-def sigmoid_reference(x):
-    """``1 / (1 + exp(-x))`` elementwise, as ``(1 + tanh(x / 2)) / 2``: no overflow for any x."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
-
-
-def sigmoid_gradient_reference(x, dout):
-    """``dout * s * (1 - s)`` with ``s = sigmoid(x)``."""
-    s = sigmoid_reference(x)
-    return dout * s * (1.0 - s)
-
-
-def _one_hot(y, C):
-    return (np.asarray(y)[:, None] == np.arange(C)[None, :]).astype(np.float64)
-
-
-def softmax_loss_reference(scores, y):
-    """Mean cross-entropy of (N, C) scores, and its gradient (N, C).
-
-    The log of the normaliser is ``np.logaddexp.reduce`` over each row: exact for scores of any
-    magnitude without a shift (and 40 times faster than ``scipy.special.logsumexp`` on small arrays).
-    """
-    N, C = scores.shape
-    log_p = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
-    Y = _one_hot(y, C)
-    return float(-np.sum(Y * log_p) / N), (np.exp(log_p) - Y) / N
-
-
-def svm_loss_reference(scores, y):
-    """Mean multiclass hinge loss (margin 1) of (N, C) scores with a one-hot mask, and its gradient."""
-    N, C = scores.shape
-    Y = _one_hot(y, C)
-    correct = np.sum(scores * Y, axis=1, keepdims=True)
-    margins = np.maximum(0.0, scores - correct + 1.0) * (1.0 - Y)
-    active = (margins > 0).astype(np.float64)
-    return float(np.sum(margins) / N), (active - Y * active.sum(axis=1, keepdims=True)) / N
-
-
-def two_layer_net_reference(params, X, y, reg):
-    """Affine - ReLU - affine - softmax, plus ``reg * (sum W1**2 + sum W2**2)``; loss and gradients.
-
-    Parameters
-    ----------
-    params : dict
-        ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,).
-    X : ndarray, shape (N, D)
-    y : ndarray of int, shape (N,)
-    reg : float
-
-    Returns
-    -------
-    loss : float
-    grads : dict of ndarray, the keys and shapes of params
-    """
-    W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
-    pre = affine_reference(X, W1, b1)
-    hidden = relu_reference(pre)
-    data_loss, dscores = softmax_loss_reference(affine_reference(hidden, W2, b2), y)
-    dhidden, dW2, db2 = affine_gradients_reference(hidden, W2, dscores)
-    _, dW1, db1 = affine_gradients_reference(X, W1, relu_gradient_reference(pre, dhidden))
-    loss = data_loss + reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
-    return float(loss), {"W1": dW1 + 2 * reg * W1, "b1": db1, "W2": dW2 + 2 * reg * W2, "b2": db2}
-
-
-def two_layer_pre_activations(params, X):
-    """The hidden layer's input ``X W1 + b1`` (N, H): where it is near 0, ReLU has a kink."""
-    return affine_reference(X, params["W1"], params["b1"])
-
-
-# ---------------------------------------------------------------------------------------- cases
-
-
-def _away_from_zero(rng, shape, gap=0.05, scale=1.0):
-    """Seeded normal values pushed at least ``gap`` away from 0 (no kink of ReLU within the step h)."""
-    z = scale * rng.standard_normal(shape)
-    return np.sign(z) * (gap + np.abs(z)) + (z == 0) * gap
-
-
-def _smooth_in_every_entry(x):
-    return np.sum(np.sin(x) * x ** 2 + np.exp(x / 3.0))
-
-
-def _smooth_in_every_entry_gradient(x):
-    return np.cos(x) * x ** 2 + 2.0 * x * np.sin(x) + np.exp(x / 3.0) / 3.0
-
-
-def _couples_every_entry(x):
-    return np.log1p(np.sum(x ** 2)) * np.sum(np.cos(x))
-
-
-def _steep_exponential(x):
-    return np.sum(np.exp(1.5 * x))
-
-
-# (description, f, shape of x, h or None for the default, seed). The student has not seen these.
-NUMERICAL_CASES = (
-    ("f(x) = sum(sin(x) * x**2 + exp(x / 3)), non-linear in every entry, on a 3-D x", _smooth_in_every_entry,
-     (2, 3, 4), None, 401),
-    ("f(x) = log(1 + sum(x**2)) * sum(cos(x)), which couples all entries", _couples_every_entry, (3, 5), None, 402),
-    ("f(x) = sum(exp(1.5 x)) with the step h = 1e-2 passed explicitly", _steep_exponential, (4,), 1e-2, 403),
-)
-SPARSE_SHAPE, SPARSE_CHECKS, SPARSE_SEEDS = (3, 4, 2), 7, (11, 12, 13)
-"""grad_check_sparse is tried on x of this shape, with this many checks and rngs of these seeds."""
-SCALAR_CASES = ((0.7, -1.3, 2.0), (-2.5, 0.4, -0.6), (1.9, 3.1, 1.0))
-"""(a, b, dout) of the scalar gate tests: no ties (max) and no zero (1/x)."""
-AFFINE_CASES = (((3, 4), 5, 501), ((2, 3, 4), 6, 502), ((1, 2, 2, 3), 2, 503), ((5, 6), 1, 504))
-"""(shape of x, M, seed): x is (N, d1, ...), w is (d1 * ..., M), b is (M,)."""
-ELEMENTWISE_CASES = (((4, 5), 601), ((2, 3, 4), 602), ((7,), 603), ((1, 1), 604))
-LOSS_CASES = ((1, 3, 701), (5, 2, 702), (8, 10, 703), (20, 4, 704))
-"""(N, C, seed) of the softmax and SVM loss tests; no hinge margin lies within 1e-3 of 0."""
-NET_CASES = ((4, 5, 6, 3, 0.0, 801), (1, 3, 4, 2, 0.1, 802), (6, 8, 10, 5, 0.05, 803))
-"""(N, D, H, C, reg, seed) of the two-layer net tests; no hidden pre-activation within 1e-3 of 0."""
-
-
-def affine_case(x_shape, M, seed):
-    """Seeded float64 ``x, w, b, dout`` for the affine layer."""
-    rng = np.random.default_rng(seed)
-    D = int(np.prod(x_shape[1:]))
-    x = rng.standard_normal(x_shape)
-    w, b = rng.standard_normal((D, M)) / np.sqrt(D), rng.standard_normal(M)
-    return x, w, b, rng.standard_normal((x_shape[0], M))
-
-
-def elementwise_case(shape, seed):
-    """Seeded float64 ``x`` (values in about [-6, 6], at least 0.05 away from 0) and ``dout``."""
-    rng = np.random.default_rng(seed)
-    return _away_from_zero(rng, shape, scale=2.0), rng.standard_normal(shape)
-
-
-def loss_case(N, C, seed):
-    """Seeded float64 ``scores`` (N, C) of order 3 and labels ``y`` (N,)."""
-    rng = np.random.default_rng(seed)
-    return 3.0 * rng.standard_normal((N, C)), rng.integers(0, C, size=N)
-
-
-def net_case(N, D, H, C, reg, seed):
-    """Seeded ``params`` (W1, b1, W2, b2), ``X`` (N, D), ``y`` (N,) and ``reg`` for the two-layer net."""
-    rng = np.random.default_rng(seed)
-    params = {"W1": rng.standard_normal((D, H)) / np.sqrt(D), "b1": 0.1 * rng.standard_normal(H),
-              "W2": rng.standard_normal((H, C)) / np.sqrt(H), "b2": 0.1 * rng.standard_normal(C)}
-    return params, rng.standard_normal((N, D)), rng.integers(0, C, size=N), reg
 
 
 # ------------------------------------------------------------------------------------- contract
@@ -349,7 +158,8 @@ def _expect_value(fn, label, got, expected, what, hint=""):
     if _allclose(got, expected, VALUE_RTOL):
         return
     if np.ndim(expected) == 0:
-        _fail(f"{_name(fn)}: {label} is wrong on {what}: expected {float(expected):.10g}, got {float(got):.10g}.{hint}")
+        _fail(f"{_name(fn)}: {label} is wrong on {what}: expected {float(expected):.10g}, "
+              f"got {float(got):.10g}.{hint}")
     index = _worst_index(got, expected)
     _fail(f"{_name(fn)}: {label} is wrong on {what}. Largest difference at {label}{_format_index(index)}: "
           f"expected {expected[index]:.6g}, got {got[index]:.6g}.{hint}")
@@ -420,7 +230,8 @@ def _numerical_hint(got, before, after, f, h, kind):
                 "shifted point. Save each entry and write it back after evaluating f.")
     step = 1e-5 if h is None else h
     centered = gradcheck.numerical_gradient(f, before.copy(), step)
-    candidates = [(forward_difference_reference(f, before, step), "these are forward differences (f(x+h) - f(x)) / h"),
+    forward = ref.forward_difference_reference(f, before, step)
+    candidates = [(forward, "these are forward differences (f(x+h) - f(x)) / h"),
                   (centered, "these are centered differences (f(x+h) - f(x-h)) / 2h"),
                   (2 * centered, "the difference is divided by h, not 2h"),
                   (0.5 * centered, "the difference is divided by 4h")]
@@ -434,30 +245,31 @@ def _numerical_hint(got, before, after, f, h, kind):
 
 def _check_differences(fn, expected_of, kind):
     __tracebackhide__ = True
-    for case in NUMERICAL_CASES:
+    for case in ref.NUMERICAL_CASES:
         description, f, shape, h, seed = case
         got, before, after, what = _finite_differences(fn, case, kind)
         expected = expected_of(f, before.copy(), 1e-5 if h is None else h)
         if gradcheck.relative_error(got, expected) > NUMERICAL_TOL:
             index = _worst_index(got, expected)
+            hint = _numerical_hint(got, before, after, f, h, kind)
             _fail(f"{_name(fn)} is wrong on {what}: at index {_format_index(index)} the {kind} is "
                   f"{expected[index]:.10g}, you returned {got[index]:.10g} (relative error "
-                  f"{gradcheck.relative_error(got, expected):.1e}).{_numerical_hint(got, before, after, f, h, kind)}")
+                  f"{gradcheck.relative_error(got, expected):.1e}).{hint}")
 
 
 def _check_restored(fn, kind):
     __tracebackhide__ = True
-    for case in NUMERICAL_CASES:
+    for case in ref.NUMERICAL_CASES:
         _, before, after, what = _finite_differences(fn, case, kind)
         if not np.array_equal(before, after):
             index = _worst_index(after, before)
             shift, h = after[index] - before[index], case[3] or 1e-5
-            cause = ("it is off by -h: after the x - h evaluation the entry is never put back" if np.isclose(shift, -h)
-                     else "adding and subtracting h is not exact in floating point" if abs(shift) < 1e-12
-                     else "the entry is left perturbed")
-            _fail(f"{_name(fn)} did not restore x exactly on {what}: x{_format_index(index)} was {before[index]!r} "
-                  f"and is {after[index]!r} after your call ({cause}). Save each entry before perturbing it and "
-                  f"write the saved value back.")
+            cause = ("it is off by -h: after the x - h evaluation the entry is never put back"
+                     if np.isclose(shift, -h) else "adding and subtracting h is not exact in floating point"
+                     if abs(shift) < 1e-12 else "the entry is left perturbed")
+            _fail(f"{_name(fn)} did not restore x exactly on {what}: x{_format_index(index)} was "
+                  f"{float(before[index])!r} and is {float(after[index])!r} after your call ({cause}). Save each "
+                  f"entry before perturbing it and write the saved value back.")
 
 
 def check_numerical_gradient(fn):
@@ -475,33 +287,17 @@ def check_numerical_gradient_restores_x(fn):
 def check_numerical_gradient_forward(fn):
     """Hidden test: forward differences equal the reference ones, and x is restored exactly."""
     __tracebackhide__ = True
-    _check_differences(fn, forward_difference_reference, "forward difference")
+    _check_differences(fn, ref.forward_difference_reference, "forward difference")
     _check_restored(fn, "forward difference")
 
 
 # ------------------------------------------------------------------------------- relative error
 
 
-def _relative_error_cases():
-    """(description, a, b): random arrays, a 3-D pair with shared zeros, all zeros, zero vs not, tiny values."""
-    rng = np.random.default_rng(901)
-    a = rng.standard_normal((3, 4))
-    cube = rng.standard_normal((2, 3, 2))
-    cube[0] = 0.0
-    return (
-        ("a = b + small noise, shape (3, 4)", a, a + 1e-3 * rng.standard_normal((3, 4))),
-        ("two different 3-D arrays that are both 0 in their first slice", cube, 2 * cube + 1.0 * (cube != 0)),
-        ("a = b = zeros((2, 3))", np.zeros((2, 3)), np.zeros((2, 3))),
-        ("a = [0, 0], b = [0, 2]", np.zeros(2), np.array([0.0, 2.0])),
-        ("a = [1e-12], b = [3e-12] (tiny values: the 1e-8 floor)", np.array([1e-12]), np.array([3e-12])),
-        ("a = [1, 5], b = [3, 5]", np.array([1.0, 5.0]), np.array([3.0, 5.0])),
-    )
-
-
 def check_relative_error(fn):
     """Hidden test: ``relative_error`` equals the trusted one (incl. both zero: 0.0), returns a number."""
     __tracebackhide__ = True
-    for description, a, b in _relative_error_cases():
+    for description, a, b in ref.relative_error_cases():
         what = f"{description}"
         got = _number(_call(fn, (a, b), what, ("a", "b")), fn, "the relative error", what)
         expected = gradcheck.relative_error(a, b)
@@ -534,21 +330,16 @@ def _indices(value, count, shape, fn, what):
 def _sparse_run(fn, analytic, seed, what):
     """Call the student's grad_check_sparse once; return (indices, errors)."""
     __tracebackhide__ = True
-    x = np.random.default_rng(seed + 100).standard_normal(SPARSE_SHAPE)
+    x = ref.sparse_point(seed)[0]
     state = np.random.get_state()[1].copy()
-    result = _call(fn, (_smooth_in_every_entry, x, analytic, SPARSE_CHECKS, np.random.default_rng(seed)), what,
-                   ("f", "x", "analytic_grad"))
+    args = (ref.smooth_in_every_entry, x, analytic, ref.SPARSE_CHECKS, np.random.default_rng(seed))
+    result = _call(fn, args, what, ("f", "x", "analytic_grad"))
     if not np.array_equal(np.random.get_state()[1], state):
         _fail(f"{_name(fn)} used numpy's global random state on {what}: draw the entries with the rng argument.")
     indices, errors = _parts(result, 2, fn, what, ("indices", "errors"))
-    indices = _indices(indices, SPARSE_CHECKS, SPARSE_SHAPE, fn, what)
+    indices = _indices(indices, ref.SPARSE_CHECKS, ref.SPARSE_SHAPE, fn, what)
     return indices, _array(errors if isinstance(errors, np.ndarray) else np.asarray(errors, dtype=object),
-                           (SPARSE_CHECKS,), fn, "errors", what)
-
-
-def _sparse_point(seed):
-    x = np.random.default_rng(seed + 100).standard_normal(SPARSE_SHAPE)
-    return x, _smooth_in_every_entry_gradient(x)
+                           (ref.SPARSE_CHECKS,), fn, "errors", what)
 
 
 def check_grad_check_sparse(fn):
@@ -556,12 +347,12 @@ def check_grad_check_sparse(fn):
     indices and the relative errors of the analytic against the (trusted) centered differences there."""
     __tracebackhide__ = True
     drawn = []
-    for seed in SPARSE_SEEDS:
-        x, exact = _sparse_point(seed)
+    for seed in ref.SPARSE_SEEDS:
+        x, exact = ref.sparse_point(seed)
         skewed = exact * (1.0 + 0.01 * np.arange(exact.size).reshape(exact.shape))  # a known error per entry
-        what = f"x of shape {SPARSE_SHAPE}, num_checks={SPARSE_CHECKS}, rng=np.random.default_rng({seed})"
+        what = f"x of shape {ref.SPARSE_SHAPE}, num_checks={ref.SPARSE_CHECKS}, rng=np.random.default_rng({seed})"
         indices, errors = _sparse_run(fn, skewed, seed, what + ", an analytic gradient with a known error per entry")
-        expected = gradcheck.relative_error_map(skewed, gradcheck.numerical_gradient(_smooth_in_every_entry, x))
+        expected = gradcheck.relative_error_map(skewed, gradcheck.numerical_gradient(ref.smooth_in_every_entry, x))
         for k, index in enumerate(indices):
             if abs(errors[k] - expected[index]) > RELATIVE_ERROR_RTOL * expected[index] + gradcheck.GOOD_REL_ERROR:
                 _fail(f"{_name(fn)}: errors[{k}] is {errors[k]:.6g} for index {index} on {what}, but the relative "
@@ -573,7 +364,7 @@ def check_grad_check_sparse(fn):
                   f"the entries from rng only, so that a check can be repeated.")
         drawn.append(indices)
     if all(d == drawn[0] for d in drawn):
-        _fail(f"{_name(fn)} checked the same entries {drawn[0]} for rngs of seeds {SPARSE_SEEDS}: draw them at "
+        _fail(f"{_name(fn)} checked the same entries {drawn[0]} for rngs of seeds {ref.SPARSE_SEEDS}: draw them at "
               f"random with rng (e.g. rng.integers).")
 
 
@@ -614,7 +405,7 @@ def check_binary_gates(add_forward, add_backward, mul_forward, mul_backward, max
     __tracebackhide__ = True
     pairs = ((add_forward, add_backward), (mul_forward, mul_backward), (max_forward, max_backward))
     for (forward, backward), (_, reference, partials, rule) in zip(pairs, BINARY_GATES):
-        for a, b, dout in SCALAR_CASES:
+        for a, b, dout in ref.SCALAR_CASES:
             _scalar_gate(forward, backward, (a, b), dout, reference, partials, rule)
 
 
@@ -623,7 +414,7 @@ def check_unary_gates(exp_forward, exp_backward, reciprocal_forward, reciprocal_
     __tracebackhide__ = True
     pairs = ((exp_forward, exp_backward), (reciprocal_forward, reciprocal_backward))
     for (forward, backward), (_, reference, partials, rule) in zip(pairs, UNARY_GATES):
-        for a, _, dout in SCALAR_CASES:
+        for a, _, dout in ref.SCALAR_CASES:
             _scalar_gate(forward, backward, (a,), dout, reference, partials, rule)
 
 
@@ -637,7 +428,8 @@ def _graph_result(fn, result, what, shapes):
     if not isinstance(grads, dict) or set(grads) != set(shapes):
         keys = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
         _fail(f"{_name(fn)} returned grads = {keys} on {what}; it must be a dict with the keys {sorted(shapes)}.")
-    return _number(value, fn, "f", what), {k: _array(grads[k], s, fn, f"grads[{k!r}]", what) for k, s in shapes.items()}
+    grads = {k: _array(grads[k], shape, fn, f"grads[{k!r}]", what) for k, shape in shapes.items()}
+    return _number(value, fn, "f", what), grads
 
 
 def _check_graph(fn, inputs, formula, gradients):
@@ -654,25 +446,11 @@ def _check_graph(fn, inputs, formula, gradients):
         _expect_gradient(fn, f"grads[{key!r}]", grads[key], moved, point, expected[key], what)
 
 
-def _add_mul(x, y, z):
-    return (x + y) * z
-
-
-def _neuron(w, x):
-    return float(sigmoid_reference(w[0] * x[0] + w[1] * x[1] + w[2]))
-
-
-def _neuron_gradients(w, x):
-    s = _neuron(w, x)
-    local = s * (1.0 - s)
-    return {"w": local * np.array([x[0], x[1], 1.0]), "x": local * np.array([w[0], w[1]])}
-
-
 def check_add_mul_graph(fn):
     """Hidden test: ``add_mul_graph(x, y, z)`` returns f = (x + y) z and the gradients dict x, y, z."""
     __tracebackhide__ = True
-    for x, y, z in SCALAR_CASES:
-        _check_graph(fn, {"x": x, "y": y, "z": z}, _add_mul, lambda x, y, z: {"x": z, "y": z, "z": x + y})
+    for x, y, z in ref.SCALAR_CASES:
+        _check_graph(fn, {"x": x, "y": y, "z": z}, ref.add_mul_reference, ref.add_mul_gradients_reference)
 
 
 def check_sigmoid_neuron(fn):
@@ -680,7 +458,8 @@ def check_sigmoid_neuron(fn):
     __tracebackhide__ = True
     rng = np.random.default_rng(1001)
     for _ in range(3):
-        _check_graph(fn, {"w": rng.standard_normal(3), "x": rng.standard_normal(2)}, _neuron, _neuron_gradients)
+        _check_graph(fn, {"w": rng.standard_normal(3), "x": rng.standard_normal(2)}, ref.sigmoid_neuron_reference,
+                     ref.sigmoid_neuron_gradients_reference)
 
 
 # ------------------------------------------------------------------------------------- layers
@@ -699,46 +478,53 @@ def _layer(forward, backward, inputs, names, dout, what):
 def check_affine(forward, backward):
     """Hidden test of ``affine_forward(x, w, b)`` / ``affine_backward(dout, cache) -> (dx, dw, db)``."""
     __tracebackhide__ = True
-    for x_shape, M, seed in AFFINE_CASES:
-        x, w, b, dout = affine_case(x_shape, M, seed)
+    for x_shape, M, seed in ref.AFFINE_CASES:
+        x, w, b, dout = ref.affine_case(x_shape, M, seed)
         what = f"x of shape {x.shape}, w {w.shape}, b {b.shape} (seed {seed})"
         out, (dx, dw, db) = _layer(forward, backward, (x, w, b), ("x", "w", "b"), dout, what)
-        _expect_value(forward, "out", out, affine_reference(x, w, b), what,
+        _expect_value(forward, "out", out, ref.affine_reference(x, w, b), what,
                       " out[i] is x[i] flattened to a row, times w, plus b.")
-        expected = affine_gradients_reference(x, w, dout)
-        moves = (lambda v: affine_reference(v, w, b), lambda v: affine_reference(x, v, b),
-                 lambda v: affine_reference(x, w, v))
+        expected = ref.affine_gradients_reference(x, w, dout)
+        moves = (lambda v: ref.affine_reference(v, w, b), lambda v: ref.affine_reference(x, v, b),
+                 lambda v: ref.affine_reference(x, w, v))
         for label, got, point, exact, move in zip(("dx", "dw", "db"), (dx, dw, db), (x, w, b), expected, moves):
             _expect_gradient(backward, label, got, _contracted(move, dout), point, exact, what)
 
 
-def _check_elementwise(forward, backward, reference, gradient_reference):
+def _check_elementwise(forward, backward, reference, gradient_reference, hint_of=lambda x, dx: ""):
+    """Forward values and dx of an elementwise layer; ``hint_of(x, dx)`` names a typical bug."""
     __tracebackhide__ = True
-    for shape, seed in ELEMENTWISE_CASES:
-        x, dout = elementwise_case(shape, seed)
+    for shape, seed in ref.ELEMENTWISE_CASES:
+        x, dout = ref.elementwise_case(shape, seed)
         what = f"x of shape {shape} (seed {seed})"
         out, (dx,) = _layer(forward, backward, (x,), ("x",), dout, what)
         _expect_value(forward, "out", out, reference(x), what)
         _expect_gradient(backward, "dx", dx, _contracted(reference, dout), x, gradient_reference(x, dout), what,
-                         at=("x", x))
+                         at=("x", x), hint=hint_of(x, dx))
+
+
+def _relu_hint(x, dx):
+    if np.any(dx[x < 0] != 0):
+        return " Where x < 0 the ReLU's output does not depend on x, so nothing passes back: dx must be 0 there."
+    return ""
 
 
 def check_relu(forward, backward):
     """Hidden test of ``relu_forward(x)`` / ``relu_backward(dout, cache) -> dx`` on arrays of several shapes."""
     __tracebackhide__ = True
-    _check_elementwise(forward, backward, relu_reference, relu_gradient_reference)
+    _check_elementwise(forward, backward, ref.relu_reference, ref.relu_gradient_reference, _relu_hint)
 
 
 def check_sigmoid(forward, backward):
     """Hidden test of ``sigmoid_forward(x)`` / ``sigmoid_backward(dout, cache) -> dx`` on arrays."""
     __tracebackhide__ = True
-    _check_elementwise(forward, backward, sigmoid_reference, sigmoid_gradient_reference)
+    _check_elementwise(forward, backward, ref.sigmoid_reference, ref.sigmoid_gradient_reference)
 
 
 def _check_scores_loss(fn, reference):
     __tracebackhide__ = True
-    for N, C, seed in LOSS_CASES:
-        scores, y = loss_case(N, C, seed)
+    for N, C, seed in ref.LOSS_CASES:
+        scores, y = ref.loss_case(N, C, seed)
         what = f"scores of shape {scores.shape} (N={N}, C={C}, seed {seed})"
         loss, dscores = _parts(_call(fn, (scores, y), what, ("scores", "y")), 2, fn, what, ("loss", "dscores"))
         expected_loss, expected_grad = reference(scores, y)
@@ -751,31 +537,40 @@ def _check_scores_loss(fn, reference):
 def check_softmax_loss(fn):
     """Hidden test of ``softmax_loss(scores, y) -> (loss, dscores)``."""
     __tracebackhide__ = True
-    _check_scores_loss(fn, softmax_loss_reference)
+    _check_scores_loss(fn, ref.softmax_loss_reference)
 
 
 def check_svm_loss(fn):
     """Hidden test of ``svm_loss(scores, y) -> (loss, dscores)``."""
     __tracebackhide__ = True
-    _check_scores_loss(fn, svm_loss_reference)
+    _check_scores_loss(fn, ref.svm_loss_reference)
+
+
+_FIRST_LAYER_HINT = (
+    " grads['W2'] and grads['b2'] are right, so the gradient reaching the second affine layer is right and "
+    "the error lies below it: in relu_backward (does it pass the gradient only where the hidden "
+    "pre-activation is > 0?), in the first affine_backward, or in the penalty's 2 * reg * W1.")
+"""Added to a wrong first-layer gradient: the second layer was checked first and is right."""
 
 
 def check_two_layer_net_loss(fn):
     """Hidden test: loss and every entry of every gradient of ``two_layer_net_loss(params, X, y, reg)``."""
     __tracebackhide__ = True
-    for case in NET_CASES:
-        params, X, y, reg = net_case(*case)
+    for case in ref.NET_CASES:
+        params, X, y, reg = ref.net_case(*case)
         shapes = {k: v.shape for k, v in params.items()}
         what = f"N={case[0]}, D={case[1]}, H={case[2]}, C={case[3]}, reg={reg:g} (seed {case[5]})"
         loss, grads = _graph_result(fn, _call(fn, (params, X, y, reg), what, ("params", "X", "y")), what, shapes)
-        expected_loss, expected = two_layer_net_reference(params, X, y, reg)
+        expected_loss, expected = ref.two_layer_net_reference(params, X, y, reg)
         _expect_value(fn, "the loss", loss, expected_loss, what,
                       " It is the mean softmax loss plus reg * (np.sum(W1 * W1) + np.sum(W2 * W2)).")
-        for key in ("W2", "b2", "W1", "b1"):
+        for key in ("W2", "b2", "W1", "b1"):  # top layer first: its gradients do not depend on the lower one
             def moved(v, key=key):
-                return two_layer_net_reference({**params, key: v}, X, y, reg)[0]
+                return ref.two_layer_net_reference({**params, key: v}, X, y, reg)[0]
             _expect_gradient(fn, f"grads[{key!r}]", grads[key], moved, params[key], expected[key], what,
+                             hint=_FIRST_LAYER_HINT if key.endswith("1") else "",
                              num_examples=case[0], reg=reg if key.startswith("W") else None)
+
 
 
 # ----------------------------------------------------------------------------- numeric answers
@@ -800,25 +595,12 @@ def check_truncation_slopes(forward_slope, centered_slope, roundoff_slope):
                   f"{hint}.")
 
 
-def centered_error_curve(dtype):
-    """Relative error of the centered difference of sin at ``SWEEP_X0``, in ``dtype``, for every step of ``SWEEP_STEPS``.
-
-    Returns
-    -------
-    ndarray of float64, shape (len(SWEEP_STEPS),)
-    """
-    x0, steps = dtype(SWEEP_X0), SWEEP_STEPS.astype(dtype)
-    estimate = (np.sin(x0 + steps) - np.sin(x0 - steps)) / (dtype(2) * steps)
-    exact = np.cos(SWEEP_X0)
-    return np.abs(estimate.astype(np.float64) - exact) / abs(exact)
-
-
 def check_best_steps(best_h_float64, best_h_float32):
     """Hidden test: the best steps read off the plot lie within ``STEP_SIZE_FACTOR`` of the measured minima."""
     __tracebackhide__ = True
     for name, value, dtype in (("best_h_float64", best_h_float64, np.float64),
                                ("best_h_float32", best_h_float32, np.float32)):
-        measured = SWEEP_STEPS[np.argmin(centered_error_curve(dtype))]
+        measured = ref.SWEEP_STEPS[np.argmin(ref.centered_error_curve(dtype))]
         value = _answer(value, name)
         if not (value > 0 and measured / STEP_SIZE_FACTOR <= value <= measured * STEP_SIZE_FACTOR):
             _fail(f"{name} = {value!r} is not where the centered-difference curve in {np.dtype(dtype).name} has "
