@@ -569,8 +569,11 @@ def test_two_layer_net_check_names_the_wrong_gradient_and_where_the_bug_lies(not
 def test_answer_checks():
     checks.check_truncation_slopes(1, 2, -1)
     checks.check_best_steps(1e-5, 1e-2)
-    with pytest.raises(AssertionError, match="centered_truncation_slope = 1 is not right"):
-        checks.check_truncation_slopes(1, 1, -1)
+    for wrong in ((1, 1, -1), (2, 2, -1), (1, 2, 1)):
+        with pytest.raises(AssertionError, match="slope = [-0-9.]+ is not right") as failure:
+            checks.check_truncation_slopes(*wrong)
+        hint = str(failure.value).split("is not right")[-1]
+        assert not re.search(r"\d", hint.replace("decade", "")), hint  # the hint must not give the answer away
     with pytest.raises(AssertionError, match="best_h_float32 = 1e-05 is not where"):
         checks.check_best_steps(1e-5, 1e-5)
     with pytest.raises(AssertionError, match="must be a finite real number"):

@@ -586,13 +586,13 @@ def _answer(value, name):
 def check_truncation_slopes(forward_slope, centered_slope, roundoff_slope):
     """Hidden test: on the log-log plot the truncation error has slope 1 (forward) and 2 (centered), round-off -1."""
     __tracebackhide__ = True
-    for name, value, correct, hint in (
-            ("forward_truncation_slope", forward_slope, 1.0, "the forward error is about h f''/2"),
-            ("centered_truncation_slope", centered_slope, 2.0, "the centered error is about h**2 f'''/6"),
-            ("roundoff_slope", roundoff_slope, -1.0, "a rounding error of f of size eps is divided by h")):
+    for name, value, correct, part in (
+            ("forward_truncation_slope", forward_slope, 1.0, "the straight part of the forward curve (large h)"),
+            ("centered_truncation_slope", centered_slope, 2.0, "the straight part of the centered curve (large h)"),
+            ("roundoff_slope", roundoff_slope, -1.0, "the ragged part of both curves (small h)")):
         if abs(_answer(value, name) - correct) > 0.25:
-            _fail(f"{name} = {value!r} is not right: if the error is C * h**p, its log is log C + p log h, and "
-                  f"{hint}.")
+            _fail(f"{name} = {value!r} is not right. On {part}, by how many decades does the error change when h "
+                  f"grows by one decade? (Compare with the dashed reference lines; mind the sign.)")
 
 
 def check_best_steps(best_h_float64, best_h_float32):
