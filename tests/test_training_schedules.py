@@ -58,3 +58,13 @@ def test_divergence_reports_the_scheduled_learning_rate():
     with np.errstate(all="ignore"), pytest.raises(TrainingDiverged) as caught:
         train(num_iters=50, reg=1e-4, lr_schedule=lambda t: 1e12 * (t + 1))
     assert f"learning_rate={1e12 * (caught.value.iteration + 1):g}" in str(caught.value)
+
+
+def test_the_result_holds_the_last_state_of_the_rule():
+    def counting_sgd(w, dw, state):
+        next_w, next_state = sgd(w, dw, state)
+        return next_w, {**next_state, "steps": state.get("steps", 0) + 1}
+
+    result = train(update_rule=counting_sgd, num_iters=6, lr_schedule=lambda t: 0.1 / (t + 1))
+    assert result.state == {"learning_rate": pytest.approx(0.1 / 6), "steps": 6}
+    assert train(num_iters=0).state == {"learning_rate": 1e-3}

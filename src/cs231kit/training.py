@@ -52,11 +52,15 @@ class TrainingResult:
         The minibatch loss of every completed iteration, all finite.
     diverged : bool
         True if training stopped on a non-finite loss or gradient.
+    state : dict
+        The update rule's last state: its hyperparameters and running buffers (a momentum velocity,
+        Adam's moments, a running average of the weights kept by a wrapping rule).
     """
 
     W: np.ndarray
     loss_history: list = field(default_factory=list)
     diverged: bool = False
+    state: dict = field(default_factory=dict)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -202,11 +206,11 @@ def train_linear_classifier(
             if on_divergence == "raise":
                 raise TrainingDiverged(iteration, history, learning_rate=state.get("learning_rate", learning_rate),
                                        reg=reg, loss=loss)
-            return TrainingResult(last_finite_W, history, diverged=True)
+            return TrainingResult(last_finite_W, history, diverged=True, state=state)
         history.append(loss)
         last_finite_W = W
         W, state = rule(W, dW, state)
-    return TrainingResult(W, history)
+    return TrainingResult(W, history, state=state)
 
 
 def predict(W, X):
