@@ -1,0 +1,80 @@
+"""Read an assignment's source notebook and run its solution cells without a kernel (not tests themselves).
+
+The source notebook is read as plain JSON (nbformat costs seconds to import). Solution cells run in
+one namespace like a kernel would run them; each cell is put in ``linecache`` so that
+``inspect.getsource`` works on the functions it defines, and a cell that raises
+``NotImplementedError`` (a release stub) is skipped.
+"""
+
+import json
+import linecache
+import re
+
+SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+
+
+def read_notebook(path):
+    """The notebook at ``path`` as a dict, every cell's source joined into one string."""
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        cell["source"] = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        cell.setdefault("metadata", {})
+    return notebook
+
+
+def nbgrader(cell):
+    """The cell's nbgrader metadata ({} for an ordinary cell)."""
+    return cell["metadata"].get("nbgrader", {})
+
+
+def solution_sources(notebook, *, code_only=True):
+    """``grade_id -> source`` of the solution cells, with the solution marker lines removed."""
+    return {nbgrader(c)["grade_id"]: SOLUTION_MARKER_LINE.sub("", c["source"]) for c in notebook["cells"]
+            if nbgrader(c).get("solution") and (c["cell_type"] == "code" or not code_only)}
+
+
+def autograded_tests(notebook):
+    """The grade ids of the autograded test cells."""
+    return {nbgrader(c)["grade_id"] for c in notebook["cells"] if nbgrader(c).get("grade") and not nbgrader(c)["solution"]}
+
+
+def patched_sources(notebook, student):
+    """The solution code cells of a simulated student: every patch must apply exactly once."""
+    sources = solution_sources(notebook, code_only=False)
+    for patch in student["patches"]:
+        count = sources[patch["cell"]].count(patch["old"])
+        assert count == 1, f"{student['name']}: {patch['old']!r} occurs {count} times in {patch['cell']}"
+        sources[patch["cell"]] = sources[patch["cell"]].replace(patch["old"], patch["new"])
+    return {k: v for k, v in sources.items() if k in solution_sources(notebook)}
+
+
+def run_cells(sources, label, namespace):
+    """Execute cell sources in ``namespace`` (updated and returned), skipping cells that raise NotImplementedError."""
+    namespace.setdefault("__name__", f"notebook_{label}")
+    for k, (grade_id, source) in enumerate(sources.items()):
+        filename = f"<{label}-cell-{k}-{grade_id}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            exec(compile(source, filename, "exec"), namespace)
+        except NotImplementedError:
+            pass
+    return namespace
+
+
+def assert_nbgrader_conventions(notebook):
+    """Unique cell ids, no outputs, grade_id = cell id, locked tests of 1-2 points, markers only where they belong."""
+    ids = [c["id"] for c in notebook["cells"]]
+    assert len(ids) == len(set(ids))
+    for cell in notebook["cells"]:
+        meta = nbgrader(cell)
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, f"{cell['id']} has outputs"
+        if not meta:
+            continue
+        assert meta["schema_version"] == 3 and meta["grade_id"] == cell["id"]
+        if meta["grade"] and not meta["solution"]:
+            assert cell["id"].startswith("test_") and meta["locked"] and 0 < meta["points"] <= 2
+        if "### BEGIN HIDDEN TESTS" in cell["source"]:
+            assert meta["grade"] and not meta["solution"]
+        if "### BEGIN SOLUTION" in cell["source"]:
+            assert meta["solution"]
