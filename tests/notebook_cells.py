@@ -1,19 +1,22 @@
-"""Read an instructor notebook's cells without a kernel: solution cells, patched students, the release.
+"""Read an assignment's source notebook and run its solution cells without a kernel (not tests themselves).
 
-Shared by the assignment tests (``tests/test_<a>_assignment.py``). Cells are executed in one plain
-namespace, like a kernel would, and registered in ``linecache`` so that ``inspect.getsource`` (and
-the line counting of the hidden checks) see them.
+Shared by the assignment tests (``tests/test_<a>_assignment.py``).
+
+The source notebook is read as plain JSON (nbformat costs seconds to import). Solution cells run in
+one namespace like a kernel would run them; each cell is put in ``linecache`` so that
+``inspect.getsource`` works on the functions it defines, and a cell that raises
+``NotImplementedError`` (a release stub) is skipped.
 """
 
 import json
 import linecache
 import re
 
-SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 
 def read_notebook(path):
-    """The notebook as plain JSON with every cell's source joined into one string."""
+    """The notebook at ``path`` as a dict, every cell's source joined into one string."""
     notebook = json.loads(path.read_text())
     for cell in notebook["cells"]:
         cell["source"] = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -22,36 +25,33 @@ def read_notebook(path):
 
 
 def nbgrader(cell):
+    """The cell's nbgrader metadata ({} for an ordinary cell)."""
     return cell["metadata"].get("nbgrader", {})
 
 
-def solution_code(notebook):
-    """``{grade_id: source}`` of the solution code cells, with the solution marker lines removed."""
-    return {nbgrader(c)["grade_id"]: SOLUTION_MARKERS.sub("", c["source"]) for c in notebook["cells"]
-            if c["cell_type"] == "code" and nbgrader(c).get("solution")}
+def solution_sources(notebook, *, code_only=True):
+    """``grade_id -> source`` of the solution cells, with the solution marker lines removed."""
+    return {nbgrader(c)["grade_id"]: SOLUTION_MARKER_LINE.sub("", c["source"]) for c in notebook["cells"]
+            if nbgrader(c).get("solution") and (c["cell_type"] == "code" or not code_only)}
 
 
 def autograded_tests(notebook):
-    """grade ids of the autograded test cells."""
+    """The grade ids of the autograded test cells."""
     return {nbgrader(c)["grade_id"] for c in notebook["cells"] if nbgrader(c).get("grade") and not nbgrader(c)["solution"]}
 
 
-def patched_code(notebook, student):
-    """The solution code cells of ``notebook`` with a simulated student's patches applied (each exactly once)."""
-    sources = solution_code(notebook)
+def patched_sources(notebook, student):
+    """The solution code cells of a simulated student: every patch must apply exactly once."""
+    sources = solution_sources(notebook, code_only=False)
     for patch in student["patches"]:
         count = sources[patch["cell"]].count(patch["old"])
-        assert count == 1, f"{student['name']}: the patch text occurs {count} times in {patch['cell']!r}: {patch['old']!r}"
+        assert count == 1, f"{student['name']}: {patch['old']!r} occurs {count} times in {patch['cell']}"
         sources[patch["cell"]] = sources[patch["cell"]].replace(patch["old"], patch["new"])
-    return sources
+    return {k: v for k, v in sources.items() if k in solution_sources(notebook)}
 
 
 def run_cells(sources, label, namespace):
-    """Execute cell sources in order in ``namespace`` (updated and returned).
-
-    A cell that raises NotImplementedError (a release stub) is skipped, as a student's kernel would
-    go on to the next cell.
-    """
+    """Execute cell sources in ``namespace`` (updated and returned), skipping cells that raise NotImplementedError."""
     namespace.setdefault("__name__", f"notebook_{label}")
     for k, (grade_id, source) in enumerate(sources.items()):
         filename = f"<{label}-cell-{k}-{grade_id}>"
@@ -64,8 +64,8 @@ def run_cells(sources, label, namespace):
 
 
 def assert_nbgrader_conventions(notebook):
-    """Unique cell ids, no outputs, grade ids equal to cell ids, test cells named ``test_*``, locked and
-    worth 1-2 points, hidden tests only in graded test cells, a locked setup cell second that loads the data."""
+    """Unique cell ids, no outputs, grade_id = cell id, locked tests of 1-2 points, markers only where they
+    belong, and a locked setup cell second that loads the data."""
     ids = [c["id"] for c in notebook["cells"]]
     assert len(ids) == len(set(ids))
     for cell in notebook["cells"]:
@@ -75,7 +75,7 @@ def assert_nbgrader_conventions(notebook):
         if not meta:
             continue
         assert meta["schema_version"] == 3 and meta["grade_id"] == cell["id"]
-        if meta["grade"] and not meta["solution"]:  # autograded test
+        if meta["grade"] and not meta["solution"]:
             assert cell["id"].startswith("test_") and meta["locked"] and 0 < meta["points"] <= 2
         if "### BEGIN HIDDEN TESTS" in cell["source"]:
             assert meta["grade"] and not meta["solution"]

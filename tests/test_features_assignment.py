@@ -28,8 +28,8 @@ from skimage.feature import hog
 
 from cs231kit.course import load_course_module
 from cs231kit.data import append_bias
-from notebook_cells import (assert_nbgrader_conventions, autograded_tests, failing_hidden_checks, nbgrader, patched_code, read_notebook,
-                            run_cells, solution_code)
+from notebook_cells import (assert_nbgrader_conventions, autograded_tests, failing_hidden_checks, nbgrader, patched_sources, read_notebook,
+                            run_cells, solution_sources)
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # broken twins divide by zero on purpose
 
@@ -75,7 +75,7 @@ def _setup_namespace():
 
 @pytest.fixture(scope="module")
 def solution():
-    return run_cells(solution_code(read_notebook(SOURCE)), "solution", _setup_namespace())
+    return run_cells(solution_sources(read_notebook(SOURCE)), "solution", _setup_namespace())
 
 
 # ------------------------------------------------------------------------------ references
@@ -309,7 +309,7 @@ def test_simulated_class_is_well_formed():
             assert student["failing"] is None
             continue
         assert set(student["failing"]) <= tests, student["name"]
-        patched_code(notebook, student)  # every patch applies exactly once
+        patched_sources(notebook, student)  # every patch applies exactly once
 
 
 def test_blank_release_fails_every_hidden_function_test():
@@ -324,7 +324,7 @@ def test_blank_release_fails_every_hidden_function_test():
 
 @pytest.mark.parametrize("student", [s for s in simulated.STUDENTS if not s.get("release")], ids=lambda s: s["name"])
 def test_simulated_students_fail_exactly_their_hidden_function_tests(student):
-    namespace = run_cells(patched_code(read_notebook(SOURCE), student), student["name"], _setup_namespace())
+    namespace = run_cells(patched_sources(read_notebook(SOURCE), student), student["name"], _setup_namespace())
     failed = failing_hidden_checks(checks, HIDDEN_FUNCTION_TESTS, namespace)
     assert failed == set(student["failing"]) & set(HIDDEN_FUNCTION_TESTS)
 

@@ -52,11 +52,15 @@ class TrainingResult:
         The minibatch loss of every completed iteration, all finite.
     diverged : bool
         True if training stopped on a non-finite loss or gradient.
+    state : dict
+        The update rule's last state: its hyperparameters and running buffers (a momentum velocity,
+        Adam's moments, a running average of the weights kept by a wrapping rule).
     """
 
     W: np.ndarray
     loss_history: list = field(default_factory=list)
     diverged: bool = False
+    state: dict = field(default_factory=dict)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -132,6 +136,7 @@ def train_linear_classifier(
     W0=None,
     seed=0,
     update_rule=None,
+    lr_schedule=None,
     progress=False,
     on_divergence="raise",
 ):
@@ -162,6 +167,9 @@ def train_linear_classifier(
     update_rule : callable, optional
         ``next_w, next_state = update_rule(w, dw, state)``; defaults to :func:`sgd`. The first state
         is ``{"learning_rate": learning_rate}``; the rule adds its own defaults and buffers.
+    lr_schedule : callable, optional
+        ``learning_rate = lr_schedule(iteration)`` for iterations 0, 1, ...: stored in the state as
+        ``"learning_rate"`` before every update (the ``learning_rate`` argument is then unused).
     progress : bool, optional
         Show a tqdm progress bar.
     on_divergence : {"raise", "stop"}, optional
@@ -192,14 +200,17 @@ def train_linear_classifier(
     for iteration in tqdm(range(num_iters), disable=not progress, desc="training"):
         batch = rng.integers(0, X.shape[0], size=batch_size)
         loss, dW = validate_loss_output(loss_fn(W, X[batch], y[batch], reg), W, name=name, allow_nonfinite=True)
+        if lr_schedule is not None:
+            state = {**state, "learning_rate": float(lr_schedule(iteration))}
         if not (np.isfinite(loss) and np.all(np.isfinite(dW))):
             if on_divergence == "raise":
-                raise TrainingDiverged(iteration, history, learning_rate=learning_rate, reg=reg, loss=loss)
-            return TrainingResult(last_finite_W, history, diverged=True)
+                raise TrainingDiverged(iteration, history, learning_rate=state.get("learning_rate", learning_rate),
+                                       reg=reg, loss=loss)
+            return TrainingResult(last_finite_W, history, diverged=True, state=state)
         history.append(loss)
         last_finite_W = W
         W, state = rule(W, dW, state)
-    return TrainingResult(W, history)
+    return TrainingResult(W, history, state=state)
 
 
 def predict(W, X):

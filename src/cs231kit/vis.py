@@ -1,5 +1,6 @@
-"""Plots for the linear-classifier notebooks: loss curves, class templates, tuning grids, examples
-and gradient-check error maps.
+"""Plots for the notebooks: loss curves, class templates, tuning grids, examples, gradient-check
+error maps, optimiser trajectories on 2-D landscapes, and image features (HOG glyphs, hue
+histograms, codebooks, confusion matrices).
 
 Every function labels its axes (image grids get titles instead), returns the Figure or Axes it drew
 on and never calls ``plt.show()``: the notebook decides when to display.
@@ -437,4 +438,53 @@ def plot_confusion_matrix(y_true, y_pred, class_names, ax=None, *, title="Confus
     ax.set_xticks(range(C), class_names, rotation=45, ha="right")
     ax.set_yticks(range(C), class_names)
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    return ax
+
+
+def _landscape_grid(landscape, resolution):
+    """``x, y, f(x, y)`` on a ``resolution`` x ``resolution`` grid over the landscape's bounds."""
+    (x_min, x_max), (y_min, y_max) = landscape.bounds
+    x, y = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
+    return x, y, landscape.value(x, y)
+
+
+def plot_trajectories(landscape, paths=None, ax=None, *, title=None, num_levels=25, resolution=200):
+    """Draw optimiser paths over the contour lines of a 2-D landscape.
+
+    Contour levels are quantiles of f over the plotted window, so that flat valleys and steep walls
+    (Rosenbrock's f spans 0 to thousands) both get lines. Minima are marked with stars.
+
+    Parameters
+    ----------
+    landscape : cs231kit.landscapes.Landscape
+    paths : dict, optional
+        ``label -> ndarray of shape (K + 1, 2)``, e.g. from :func:`cs231kit.landscapes.run_update_rule`.
+        Each path is a line with a dot per step; its start is a circle and its end a cross.
+    ax : matplotlib Axes, optional
+    title : str, optional
+        Defaults to the landscape's name.
+    num_levels : int, optional
+    resolution : int, optional
+        Grid points per axis of the contour plot.
+
+    Returns
+    -------
+    matplotlib Axes
+        The window is the landscape's bounds: a diverging path leaves it.
+    """
+    if ax is None:
+        ax = plt.subplots(figsize=(6, 4.5), layout="constrained")[1]
+    x, y, f = _landscape_grid(landscape, resolution)
+    ax.contour(x, y, f, levels=np.unique(np.quantile(f, np.linspace(0, 1, num_levels))), cmap="Greys", linewidths=0.7)
+    ax.plot(*np.transpose(landscape.minima), "*", color="gold", markeredgecolor="black", markersize=14,
+            label="minima", linestyle="none")
+    for label, path in (paths or {}).items():
+        path = np.asarray(path, dtype=np.float64)
+        line = ax.plot(path[:, 0], path[:, 1], ".-", markersize=3, linewidth=1.2, label=label)[0]
+        ax.plot(*path[0], "o", color=line.get_color(), fillstyle="none")
+        ax.plot(*path[-1], "x", color=line.get_color(), markersize=8)
+    (x_min, x_max), (y_min, y_max) = landscape.bounds
+    ax.set(xlim=(x_min, x_max), ylim=(y_min, y_max), xlabel="x (first parameter)", ylabel="y (second parameter)",
+           title=title or landscape.name)
+    ax.legend(fontsize="small", loc="best")
     return ax
