@@ -5,7 +5,8 @@ Shared by the assignment tests (``tests/test_<a>_assignment.py``).
 The source notebook is read as plain JSON (nbformat costs seconds to import). Solution cells run in
 one namespace like a kernel would run them; each cell is put in ``linecache`` so that
 ``inspect.getsource`` works on the functions it defines, and a cell that raises
-``NotImplementedError`` (a release stub) is skipped.
+``NotImplementedError`` (a release stub) is skipped. The same functions read a release notebook,
+whose solution cells are the stubs students start from (it has no solution markers).
 """
 
 import json
@@ -13,6 +14,8 @@ import linecache
 import re
 
 SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+"""As in ``cs231kit.grading.simulate``, which is slow to import (it loads nbformat)."""
+HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*### END HIDDEN TESTS", re.S | re.M)
 
 
 def read_notebook(path):
@@ -38,6 +41,16 @@ def solution_sources(notebook, *, code_only=True):
 def autograded_tests(notebook):
     """The grade ids of the autograded test cells."""
     return {nbgrader(c)["grade_id"] for c in notebook["cells"] if nbgrader(c).get("grade") and not nbgrader(c)["solution"]}
+
+
+def hidden_tests(notebook):
+    """``grade_id -> source of the hidden region`` of the autograded test cells that have one."""
+    found = {}
+    for cell in notebook["cells"]:
+        match = HIDDEN_REGION.search(cell["source"])
+        if match and nbgrader(cell).get("grade"):
+            found[nbgrader(cell)["grade_id"]] = match.group(1)
+    return found
 
 
 def patched_sources(notebook, student):

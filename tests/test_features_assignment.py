@@ -314,9 +314,7 @@ def test_simulated_class_is_well_formed():
 
 def test_blank_release_fails_every_hidden_function_test():
     release = read_notebook(REPO / "notebooks" / "features" / "features.ipynb")
-    stubs = {nbgrader(c)["grade_id"]: c["source"] for c in release["cells"]
-             if c["cell_type"] == "code" and nbgrader(c).get("solution")}
-    namespace = run_cells(stubs, "release", _setup_namespace())
+    namespace = run_cells(solution_sources(release), "release", _setup_namespace())
     for function, check in HIDDEN_FUNCTION_TESTS.values():
         with pytest.raises(AssertionError, match="NotImplementedError"):
             getattr(checks, check)(namespace[function])

@@ -18,19 +18,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from assignment_notebooks import (  # tests/ is on sys.path under pytest
-    assert_metadata_conventions,
-    autograded_tests,
-    hidden_tests,
-    patched_solution_cells,
-    read_notebook,
-    release_solution_cells,
-    run_cells,
-    solution_cells,
-)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from notebook_cells import (  # tests/ is on sys.path under pytest
+    assert_nbgrader_conventions,
+    autograded_tests,
+    hidden_tests,
+    patched_sources,
+    read_notebook,
+    run_cells,
+    solution_sources,
+)
 
 from cs231kit import course, gradcheck
 from cs231kit.course import load_course_module
@@ -63,7 +62,7 @@ def notebook():
 
 @pytest.fixture(scope="module")
 def solution(notebook):
-    return run_cells(solution_cells(notebook), "solution")
+    return run_cells(solution_sources(notebook), "solution", {"np": np})
 
 
 @pytest.fixture
@@ -552,7 +551,7 @@ def test_two_layer_net_check_names_the_wrong_gradient_and_where_the_bug_lies(not
         checks.check_two_layer_net_loss(no_penalty_gradient)
 
     student = next(s for s in simulated.STUDENTS if s["name"] == "relu_passes_negative")
-    relu_bug = run_cells(patched_solution_cells(notebook, student), "relu")["two_layer_net_loss"]
+    relu_bug = run_cells(patched_sources(notebook, student), "relu", {"np": np})["two_layer_net_loss"]
     with pytest.raises(AssertionError, match=r"grads\['W1'\] is wrong[\s\S]*error lies below it: in relu_backward"):
         checks.check_two_layer_net_loss(relu_bug)
 
@@ -584,11 +583,11 @@ def test_answer_checks():
 
 
 def test_notebook_metadata_follows_the_conventions(notebook):
-    assert_metadata_conventions(notebook)
+    assert_nbgrader_conventions(notebook)
 
 
 def _failing_hidden_tests(notebook, sources, label):
-    namespace = run_cells(sources, label)
+    namespace = run_cells(sources, label, {"np": np})
     failed = {}
     for grade_id, source in hidden_tests(notebook).items():
         try:
@@ -606,11 +605,11 @@ def test_simulated_class_is_well_formed(notebook):
     for student in simulated.STUDENTS:
         if not student.get("release"):
             assert set(student["failing"]) <= tests, student["name"]
-            patched_solution_cells(notebook, student)  # every patch applies exactly once
+            patched_sources(notebook, student)  # every patch applies exactly once
 
 
 def test_blank_release_fails_every_hidden_test_with_not_implemented(notebook, course_root):
-    failed = _failing_hidden_tests(notebook, release_solution_cells(read_notebook(RELEASE)), "release")
+    failed = _failing_hidden_tests(notebook, solution_sources(read_notebook(RELEASE)), "release")
     assert set(failed) == set(hidden_tests(notebook))
     for grade_id, message in failed.items():
         if grade_id not in ANSWER_TESTS:
@@ -619,5 +618,5 @@ def test_blank_release_fails_every_hidden_test_with_not_implemented(notebook, co
 
 @pytest.mark.parametrize("student", [s for s in simulated.STUDENTS if not s.get("release")], ids=lambda s: s["name"])
 def test_simulated_students_fail_exactly_their_hidden_tests(notebook, student, course_root):
-    failed = _failing_hidden_tests(notebook, patched_solution_cells(notebook, student), student["name"])
+    failed = _failing_hidden_tests(notebook, patched_sources(notebook, student), student["name"])
     assert set(failed) == set(student["failing"]) & set(hidden_tests(notebook)), failed

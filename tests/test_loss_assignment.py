@@ -13,8 +13,6 @@ No kernel runs here (the whole-notebook execution, the release sync and the grad
   fail are exactly those that fail when their patched functions are checked directly.
 """
 
-import json
-import linecache
 import re
 from pathlib import Path
 
@@ -22,6 +20,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from notebook_cells import (  # tests/ is on sys.path under pytest
+    assert_nbgrader_conventions,
+    autograded_tests,
+    failing_hidden_checks,
+    patched_sources,
+    read_notebook,
+    run_cells,
+    solution_sources,
+)
 
 from cs231kit import gradcheck
 from cs231kit.course import load_course_module
@@ -30,6 +37,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # broken twin
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "solutions" / "loss" / "loss.ipynb"
+RELEASE = REPO / "notebooks" / "loss" / "loss.ipynb"
 checks = load_course_module("autograder/checks/loss.py", root=REPO)
 simulated = load_course_module("autograder/simulated/loss.py", root=REPO)
 
@@ -489,45 +497,19 @@ def test_answer_checks_reject_wrong_answers_without_revealing_them(call, message
 # ------------------------------------------------------------------ the solution notebook
 
 
-def _notebook():
-    """The source notebook as plain JSON (nbformat is not needed to read cells, and costs seconds to import)."""
-    notebook = json.loads(SOURCE.read_text())
-    for cell in notebook["cells"]:
-        cell["source"] = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        cell.setdefault("metadata", {})
-    return notebook
-
-
-def _nbgrader(cell):
-    return cell["metadata"].get("nbgrader", {})
-
-
-def _solution_text(source):
-    return re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", source, flags=re.MULTILINE)
-
-
-def _solution_cells(notebook):
-    return {_nbgrader(c)["grade_id"]: _solution_text(c["source"]) for c in notebook["cells"]
-            if _nbgrader(c).get("solution") and c["cell_type"] == "code"}
-
-
-def _run_cells(sources, label):
-    """Execute cell sources in one namespace, like a kernel: a cell that raises NotImplementedError
-    (a release stub) is skipped, and every cell is put in linecache so that inspect.getsource works."""
-    namespace = {"np": np, "num_classes": 10, "__name__": f"notebook_{label}"}
-    for k, (grade_id, source) in enumerate(sources.items()):
-        filename = f"<{label}-cell-{k}-{grade_id}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        try:
-            exec(compile(source, filename, "exec"), namespace)
-        except NotImplementedError:
-            pass
-    return namespace
+def _setup_namespace():
+    """What the notebook's setup cell gives the solution cells."""
+    return {"np": np, "num_classes": 10}
 
 
 @pytest.fixture(scope="module")
-def solution():
-    return _run_cells(_solution_cells(_notebook()), "solution")
+def notebook():
+    return read_notebook(SOURCE)
+
+
+@pytest.fixture(scope="module")
+def solution(notebook):
+    return run_cells(solution_sources(notebook), "solution", _setup_namespace())
 
 
 @pytest.mark.parametrize("case", checks.LOSS_CASES, ids=str)
@@ -571,47 +553,15 @@ def test_solution_answers_pass_the_answer_checks(solution):
     checks.check_softmax_loss_at_init(solution["softmax_loss_at_init"], 10)
 
 
-def test_notebook_metadata_follows_the_conventions():
-    notebook = _notebook()
-    ids = [c["id"] for c in notebook["cells"]]
-    assert len(ids) == len(set(ids))
-    for cell in notebook["cells"]:
-        meta = _nbgrader(cell)
-        if cell["cell_type"] == "code":
-            assert cell["outputs"] == [] and cell["execution_count"] is None, f"{cell['id']} has outputs"
-        if not meta:
-            continue
-        assert meta["schema_version"] == 3 and meta["grade_id"] == cell["id"]
-        if meta["grade"] and not meta["solution"]:  # autograded test
-            assert cell["id"].startswith("test_") and meta["locked"] and 0 < meta["points"] <= 2
-        if "### BEGIN HIDDEN TESTS" in cell["source"]:
-            assert meta["grade"] and not meta["solution"]
-        if "### BEGIN SOLUTION" in cell["source"]:
-            assert meta["solution"]
-    setup = notebook["cells"][1]
-    assert _nbgrader(setup)["locked"] and "load_dataset()" in setup["source"]
+def test_notebook_metadata_follows_the_conventions(notebook):
+    assert_nbgrader_conventions(notebook)
 
 
 # -------------------------------------------------------------------------- simulated class
 
 
-def _autograded_tests(notebook):
-    return {_nbgrader(c)["grade_id"] for c in notebook["cells"]
-            if _nbgrader(c).get("grade") and not _nbgrader(c)["solution"]}
-
-
-def _patched_sources(student):
-    notebook = _notebook()
-    sources = {_nbgrader(c)["grade_id"]: _solution_text(c["source"]) for c in notebook["cells"]
-               if _nbgrader(c).get("solution")}
-    for patch in student["patches"]:
-        assert sources[patch["cell"]].count(patch["old"]) == 1, f"{student['name']}: {patch['old']!r}"
-        sources[patch["cell"]] = sources[patch["cell"]].replace(patch["old"], patch["new"])
-    return {k: v for k, v in sources.items() if k in _solution_cells(notebook)}
-
-
-def test_simulated_class_is_well_formed():
-    tests = _autograded_tests(_notebook())
+def test_simulated_class_is_well_formed(notebook):
+    tests = autograded_tests(notebook)
     names = [s["name"] for s in simulated.STUDENTS]
     assert simulated.ASSIGNMENT == "loss" and len(names) == len(set(names))
     assert {"reference", "blank"} <= set(names)
@@ -620,25 +570,18 @@ def test_simulated_class_is_well_formed():
             assert student["failing"] is None
             continue
         assert set(student["failing"]) <= tests, student["name"]
-        _patched_sources(student)  # every patch applies exactly once
+        patched_sources(notebook, student)  # every patch applies exactly once
 
 
 def test_blank_release_fails_every_hidden_function_test():
-    release = json.loads((REPO / "notebooks" / "loss" / "loss.ipynb").read_text())
-    namespace = _run_cells({_nbgrader(c)["grade_id"]: "".join(c["source"]) for c in release["cells"]
-                            if c["cell_type"] == "code" and _nbgrader(c).get("solution")}, "release")
+    namespace = run_cells(solution_sources(read_notebook(RELEASE)), "release", _setup_namespace())
     for grade_id, (function, check) in HIDDEN_FUNCTION_TESTS.items():
         with pytest.raises(AssertionError, match="NotImplementedError"):
             getattr(checks, check)(namespace[function])
 
 
 @pytest.mark.parametrize("student", [s for s in simulated.STUDENTS if not s.get("release")], ids=lambda s: s["name"])
-def test_simulated_students_fail_exactly_their_hidden_function_tests(student):
-    namespace = _run_cells(_patched_sources(student), student["name"])
-    failed = set()
-    for grade_id, (function, check) in HIDDEN_FUNCTION_TESTS.items():
-        try:
-            getattr(checks, check)(namespace[function])
-        except AssertionError:
-            failed.add(grade_id)
+def test_simulated_students_fail_exactly_their_hidden_function_tests(notebook, student):
+    namespace = run_cells(patched_sources(notebook, student), student["name"], _setup_namespace())
+    failed = failing_hidden_checks(checks, HIDDEN_FUNCTION_TESTS, namespace)
     assert failed == set(student["failing"]) & set(HIDDEN_FUNCTION_TESTS)
