@@ -108,3 +108,18 @@ def failing_hidden_checks(checks, hidden_tests, namespace):
         except AssertionError:
             failed.add(grade_id)
     return failed
+
+
+def assert_simulated_class_is_well_formed(notebook, simulated, assignment):
+    """A simulated class (``autograder/simulated/<a>.py``) fits its source notebook: the right
+    assignment, unique names, ``failing`` naming real autograded tests (``None`` for the untouched
+    release), and every patch applying exactly once."""
+    tests = autograded_tests(notebook)
+    names = [s["name"] for s in simulated.STUDENTS]
+    assert simulated.ASSIGNMENT == assignment and len(names) == len(set(names))
+    for student in simulated.STUDENTS:
+        if student.get("release"):
+            assert student["failing"] is None
+            continue
+        assert set(student["failing"]) <= tests, student["name"]
+        patched_sources(notebook, student)  # every patch applies exactly once

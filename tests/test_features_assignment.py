@@ -28,8 +28,8 @@ from skimage.feature import hog
 
 from cs231kit.course import load_course_module
 from cs231kit.data import append_bias
-from notebook_cells import (assert_nbgrader_conventions, autograded_tests, failing_hidden_checks, nbgrader, patched_sources, read_notebook,
-                            run_cells, solution_sources)
+from notebook_cells import (assert_nbgrader_conventions, assert_simulated_class_is_well_formed, failing_hidden_checks,
+                            nbgrader, patched_sources, read_notebook, run_cells, solution_sources)
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # broken twins divide by zero on purpose
 
@@ -300,16 +300,8 @@ def test_hue_check_names_the_image_and_the_hue_channel(solution):
 
 
 def test_simulated_class_is_well_formed():
-    notebook = read_notebook(SOURCE)
-    tests = autograded_tests(notebook)
-    names = [s["name"] for s in simulated.STUDENTS]
-    assert simulated.ASSIGNMENT == "features" and len(names) == len(set(names)) and len(names) <= 6
-    for student in simulated.STUDENTS:
-        if student.get("release"):
-            assert student["failing"] is None
-            continue
-        assert set(student["failing"]) <= tests, student["name"]
-        patched_sources(notebook, student)  # every patch applies exactly once
+    assert_simulated_class_is_well_formed(read_notebook(SOURCE), simulated, "features")
+    assert len(simulated.STUDENTS) <= 6
 
 
 def test_blank_release_fails_every_hidden_function_test():

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from notebook_cells import (  # tests/ is on sys.path under pytest
     assert_nbgrader_conventions,
+    assert_simulated_class_is_well_formed,
     autograded_tests,
     hidden_tests,
     patched_sources,
@@ -598,14 +599,9 @@ def _failing_hidden_tests(notebook, sources, label):
 
 
 def test_simulated_class_is_well_formed(notebook):
-    tests = autograded_tests(notebook)
-    names = [s["name"] for s in simulated.STUDENTS]
-    assert simulated.ASSIGNMENT == "gradcheck" and len(names) == len(set(names)) <= 6
-    assert {"reference", "blank"} <= set(names)
-    for student in simulated.STUDENTS:
-        if not student.get("release"):
-            assert set(student["failing"]) <= tests, student["name"]
-            patched_sources(notebook, student)  # every patch applies exactly once
+    assert_simulated_class_is_well_formed(notebook, simulated, "gradcheck")
+    names = {s["name"] for s in simulated.STUDENTS}
+    assert len(simulated.STUDENTS) <= 6 and {"reference", "blank"} <= names
 
 
 def test_blank_release_fails_every_hidden_test_with_not_implemented(notebook, course_root):

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from notebook_cells import (  # tests/ is on sys.path under pytest
     assert_nbgrader_conventions,
-    autograded_tests,
+    assert_simulated_class_is_well_formed,
     failing_hidden_checks,
     patched_sources,
     read_notebook,
@@ -561,16 +561,8 @@ def test_notebook_metadata_follows_the_conventions(notebook):
 
 
 def test_simulated_class_is_well_formed(notebook):
-    tests = autograded_tests(notebook)
-    names = [s["name"] for s in simulated.STUDENTS]
-    assert simulated.ASSIGNMENT == "loss" and len(names) == len(set(names))
-    assert {"reference", "blank"} <= set(names)
-    for student in simulated.STUDENTS:
-        if student.get("release"):
-            assert student["failing"] is None
-            continue
-        assert set(student["failing"]) <= tests, student["name"]
-        patched_sources(notebook, student)  # every patch applies exactly once
+    assert_simulated_class_is_well_formed(notebook, simulated, "loss")
+    assert {"reference", "blank"} <= {s["name"] for s in simulated.STUDENTS}
 
 
 def test_blank_release_fails_every_hidden_function_test():
