@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .outcomes import SubmissionResult, collect_graded_submission, failed_submission
+from . import verify
+from .outcomes import FAILED_VERIFICATION, SubmissionResult, apply_verification, collect_graded_submission, failed_submission
 from .release import generate_release
 from .sandbox import KernelSandbox, Limits
 from .session import grading_environment, load_config, make_api
@@ -78,10 +79,12 @@ class SubmissionGrader:
     """
 
     def __init__(self, root, limits, scratch_parent=None):
+        self.root = Path(root)
         self._stack = contextlib.ExitStack()
         self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent))
         self._stack.enter_context(grading_environment(self.sandbox.environment))
         self.api = make_api(root, sections=self.sandbox.config)
+        self._references = {}
 
     def close(self):
         """Restore the environment and remove the scratch folder."""
@@ -99,14 +102,57 @@ class SubmissionGrader:
         gradebook = self.api.gradebook
         try:
             result = collect_graded_submission(gradebook, assignment, student, autograded_dir)
+            result = self._verified(result, gradebook)
         finally:
             gradebook.close()
         return result, (self._feedback(assignment, student) if feedback else None)
+
+    def _verified(self, result, gradebook):
+        """``result`` capped by the out-of-process verification; caps are also written to the gradebook."""
+        probes = verify.load_probes(self.root, result.assignment)
+        if not probes:
+            return result
+        notebooks = [n.name for n in gradebook.find_assignment(result.assignment).notebooks]
+        coursedir = self.api.coursedir
+        submitted = coursedir.format_path(coursedir.submitted_directory, result.student, result.assignment)
+        program = verify.assignment_program(self.root, result.assignment, notebooks, submitted)
+        outputs, child_report = verify.run_in_sandbox(self.sandbox, self.root, result.assignment, program)
+        report = verify.verify_outputs(probes, self._reference(result.assignment, probes, notebooks), outputs,
+                                       child_report)
+        verified = apply_verification(result, report, verify.probes_by_test(probes))
+        capped = [t.name for t in verified.tests if t.status == FAILED_VERIFICATION]
+        record_caps(gradebook, result.assignment, result.student, notebooks, capped)
+        return verified
+
+    def _reference(self, assignment, probes, notebooks):
+        """The reference outputs of the probes (the instructor's solution run the same way), computed once."""
+        if assignment not in self._references:
+            program = verify.assignment_program(self.root, assignment, notebooks)
+            outputs, report = verify.run_in_sandbox(self.sandbox, self.root, assignment, program)
+            problems = [report.get("failure")] + [f"{k}: {v}" for k, v in report.get("probe_errors", {}).items()]
+            problems += [f"cell {k}: {v}" for k, v in report.get("cell_errors", {}).items()]
+            if any(problems):
+                raise RuntimeError(f"the solution of {assignment} fails its own verification (fix "
+                                   f"autograder/verify/{assignment}.py or the solution): {'; '.join(filter(None, problems))}")
+            self._references[assignment] = outputs
+        return self._references[assignment]
 
     def _feedback(self, assignment, student):
         """Write the feedback HTML of one graded submission; return the error text or None."""
         outcome = self.api.generate_feedback(assignment, student, force=True)
         return None if outcome["success"] else (outcome.get("error") or outcome.get("log") or "unknown error")
+
+
+def record_caps(gradebook, assignment, student, notebooks, capped):
+    """Give the ``capped`` test cells a manual score of 0 in the gradebook, so that nbgrader's own
+    exports and feedback agree with the kit's reports."""
+    if not capped:
+        return
+    for notebook in notebooks:
+        for grade in gradebook.find_submission_notebook(notebook, assignment, student).grades:
+            if grade.name in capped:
+                grade.manual_score = 0.0
+    gradebook.db.commit()
 
 
 _worker_grader = None

@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 
 PASSED, FAILED, TIMEOUT, MANUAL, NOT_GRADED = "passed", "failed", "timeout", "manual", "not graded"
-GRADED = "graded"
+MEMORY_LIMIT, FAILED_VERIFICATION = "memory limit", "failed verification"
+GRADED, TAMPER_SUSPECTED = "graded", "tamper suspected"
 
 # (text in nbgrader's error log, submission status, what the student should do)
 _GRADING_FAILURES = (
@@ -56,7 +57,7 @@ class SubmissionResult:
     @property
     def failed_tests(self):
         """Names of the autograded tests that did not get full points."""
-        return [t.name for t in self.tests if t.status in (FAILED, TIMEOUT, NOT_GRADED)]
+        return [t.name for t in self.tests if t.status not in (PASSED, MANUAL)]
 
     @property
     def manual_pending(self):
@@ -107,6 +108,8 @@ def _summarise_error(error_outputs):
     names = {o.get("ename") for o in error_outputs}
     if "CellTimeoutError" in names or "TimeoutError" in names:
         return "timeout: the cell ran longer than the time limit"
+    if "MemoryError" in names:
+        return "memory limit: the code asked for more memory than the sandbox allows (MemoryError)"
     last = error_outputs[-1]
     return f"{last.get('ename')}: {last.get('evalue')}".strip()
 
@@ -145,7 +148,7 @@ def _test_result(cell, grade, is_test, error):
                           "this test cell was missing from the submission and was not graded")
     if auto >= cell.max_score:
         return TestResult(cell.name, PASSED, auto, cell.max_score)
-    status = TIMEOUT if error.startswith("timeout") else FAILED
+    status = TIMEOUT if error.startswith("timeout") else MEMORY_LIMIT if error.startswith("memory limit") else FAILED
     return TestResult(cell.name, status, auto, cell.max_score, error or "the test did not pass")
 
 
@@ -155,6 +158,40 @@ def _summarise_submission(student, assignment, tests):
     score = sum(t.points or 0.0 for t in auto_tests)
     max_score = sum(t.max_points for t in auto_tests)
     return SubmissionResult(student, assignment, GRADED, score, max_score, tuple(tests))
+
+
+def apply_verification(result, report, backing):
+    """Cap a graded submission by its out-of-process verification (see :mod:`cs231kit.grading.verify`).
+
+    A test whose backing probe failed gets no points. If it had passed in the kernel, it becomes
+    ``failed verification`` and the submission ``tamper suspected`` ("tests patched?"), as it does
+    when the sandbox saw the solution cells replace trusted functions.
+
+    Parameters
+    ----------
+    result : SubmissionResult
+        A graded submission.
+    report : cs231kit.grading.verify.VerificationReport
+    backing : dict
+        ``{test name: [probe names]}``.
+    """
+    failed = report.failed_probes()
+    tests, capped = [], []
+    for test in result.tests:
+        reasons = [failed[p] for p in backing.get(test.name, ()) if p in failed]
+        if reasons and test.status == PASSED:
+            capped.append(test.name)
+            test = TestResult(test.name, FAILED_VERIFICATION, 0.0, test.max_points,
+                              f"passed in the notebook but failed the out-of-process verification: {reasons[0]}")
+        tests.append(test)
+    if not (capped or report.tampering):
+        return result
+    summary = _summarise_submission(result.student, result.assignment, tests)
+    reasons = ([f"tests patched? {len(capped)} passed in the notebook but failed the out-of-process "
+                f"verification: {', '.join(capped)}"] if capped else [])
+    reasons += [f"the solution cells replaced trusted code: {'; '.join(report.tampering)}"] if report.tampering else []
+    return SubmissionResult(result.student, result.assignment, TAMPER_SUSPECTED, summary.score, summary.max_score,
+                            summary.tests, "; ".join(reasons))
 
 
 # Why the sandbox ended a kernel (see cs231kit.grading.sandbox_kernel) -> submission status.

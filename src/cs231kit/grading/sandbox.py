@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,6 +51,8 @@ class Limits:
         Largest file a process may write.
     processes : int
         Processes and threads the student's code may have at once.
+    verify_seconds : float
+        Wall-clock time of the out-of-process verification of one submission.
     """
 
     wall_seconds: float = 600.0
@@ -58,6 +60,7 @@ class Limits:
     memory_bytes: int = 4 * 2**30
     file_bytes: int = 64 * 2**20
     processes: int = 64
+    verify_seconds: float = 120.0
 
     @classmethod
     def from_config(cls, config):
@@ -167,6 +170,18 @@ def hidden_course_paths(root, keep=()):
     return [[path, visible] for path, visible in hidden if Path(path).exists()] + [list(k) for k in keep]
 
 
+def verification_hidden_paths(root, keep=(), visible=()):
+    """What the out-of-process verification must not see: the whole course tree.
+
+    Only the package source (``src/``, for editable installs), ``autograder/verify/``, the Python
+    installation and ``visible`` stay visible where they lie inside the course.
+    """
+    root = Path(root).resolve()
+    candidates = [root / "src", root / "autograder" / "verify", Path(sys.prefix), Path(sys.base_prefix), *visible]
+    inside = sorted({str(Path(p).resolve()) for p in candidates if root in Path(p).resolve().parents})
+    return [[str(root), [p for p in inside if Path(p).exists()]]] + [list(k) for k in keep]
+
+
 class KernelSandbox:
     """A private scratch space and the nbgrader configuration that makes kernels start sandboxed.
 
@@ -200,6 +215,8 @@ class KernelSandbox:
         self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
         plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
                            self.isolation["namespaces"], *self._cgroups, str(self.status_dir))
+        self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
+                                      hidden=verification_hidden_paths(self.root, private, [scratch]))
         self.environment = {**plan.to_environment(), "JUPYTER_PATH": str(scratch),
                             "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
                             "MPLCONFIGDIR": str(scratch / "home"), "IPYTHONDIR": str(scratch / "home" / "ipython")}
@@ -214,6 +231,37 @@ class KernelSandbox:
         for leftover in Path(cgroup_root).glob(f"{prefix}*") if cgroup_root else ():
             remove_cgroup(leftover)  # a launcher that was killed could not remove its own
         self._scratch.cleanup()
+
+    @property
+    def scratch(self):
+        """This sandbox's private scratch folder (visible to the code it runs)."""
+        return Path(self._scratch.name)
+
+    def run_module(self, module, args, cwd):
+        """Run ``python -m module *args`` under the limits, in namespaces, with the whole course hidden.
+
+        The wall-clock limit is ``Limits.verify_seconds``; standard output is discarded.
+
+        Returns
+        -------
+        exit_code : int
+        endings : list of dict
+            Why the sandbox stopped it early, if it did (see :meth:`endings`).
+        stderr_tail : str
+            The last 2000 characters of its standard error.
+        """
+        status = Path(tempfile.mkdtemp(prefix="status-", dir=self.scratch))
+        plan = replace(self._isolated_plan, status_dir=str(status))
+        command = [sys.executable, "-m", "cs231kit.grading.sandbox_kernel", "--module", module, *map(str, args)]
+        try:
+            with open(status / "stderr", "w+b") as stderr:  # a file: the output may be huge
+                code = subprocess.run(command, cwd=cwd, env={**os.environ, **plan.to_environment()},
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr).returncode
+                stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 2000))
+                tail = stderr.read().decode(errors="replace")
+            return code, [json.loads(p.read_text()) for p in sorted(status.glob("*.json"))], tail
+        finally:
+            shutil.rmtree(status, ignore_errors=True)
 
     def endings(self):
         """``[{"reason": ..., ...}]``: why the launcher ended kernels early (wall clock, signals)."""

@@ -5,6 +5,9 @@ Outside (the process Jupyter starts): applies the resource limits, starts the re
 ended a kernel early, and removes the pids cgroup. Inside the namespaces (``--inside``): hides the
 course's private paths under empty tmpfs mounts, then becomes the IPython kernel.
 
+``--module NAME`` runs another Python module the same way instead of the kernel (the grader's
+out-of-process verification, :mod:`cs231kit.grading.verify_child`).
+
 Every process the student starts is in the kernel's PID namespace (or, without namespaces, its
 process group and cgroup) and dies with it.
 """
@@ -26,20 +29,26 @@ PR_SET_PDEATHSIG, MNT_DETACH = 1, 2
 WALL_CLOCK_EXIT_CODE = 124
 
 
+KERNEL_MODULE = "ipykernel_launcher"
+
+
 def main(argv=None):
-    """Entry point: ``-m cs231kit.grading.sandbox_kernel [--inside] <ipykernel arguments>``."""
+    """Entry point: ``-m cs231kit.grading.sandbox_kernel [--inside] [--module NAME] <arguments>``."""
     argv = sys.argv[1:] if argv is None else list(argv)
     plan = SandboxPlan.from_environment()
-    if argv[:1] == ["--inside"]:
+    inside = argv[:1] == ["--inside"]
+    argv = argv[1:] if inside else argv
+    module, argv = (argv[1], argv[2:]) if argv[:1] == ["--module"] else (KERNEL_MODULE, argv)
+    if inside:
         try:
             hide_paths(plan.hidden)
         except OSError as error:  # the grader's problem, not the student's: say so
             _record_ending(plan, "sandbox error", f"the sandbox could not hide the course files: {error}")
             return 1
-        code = run_as_init([sys.executable, "-m", "ipykernel_launcher", *argv[1:]])
+        code = run_as_init([sys.executable, "-m", module, *argv])
         _record_abnormal_exit(plan, code)
         return code
-    return run_kernel(plan, argv)
+    return run_kernel(plan, module, argv)
 
 
 def run_as_init(command):
@@ -60,12 +69,12 @@ def run_as_init(command):
             return os.waitstatus_to_exitcode(status)
 
 
-def run_kernel(plan, kernel_args):
-    """Start the sandboxed kernel, wait for it within the wall-clock limit, return its exit code."""
+def run_kernel(plan, module, args):
+    """Start the sandboxed kernel (or ``module``), wait for it within the wall-clock limit, return its exit code."""
     limits = plan.limits
     cgroup = _make_pids_cgroup(plan, limits["processes"])
     # Without namespaces the kernel gets its own process group, so that all of it can be killed.
-    child = subprocess.Popen(kernel_command(plan, kernel_args), start_new_session=not plan.namespaces,
+    child = subprocess.Popen(kernel_command(plan, module, args), start_new_session=not plan.namespaces,
                              preexec_fn=lambda: _limit_child(limits, cgroup))
     _forward_termination(child, plan)
     try:
@@ -82,12 +91,12 @@ def run_kernel(plan, kernel_args):
     return code
 
 
-def kernel_command(plan, kernel_args):
-    """The command that starts the kernel, inside fresh namespaces when the plan allows them."""
+def kernel_command(plan, module, args):
+    """The command that runs ``python -m module args``, inside fresh namespaces when the plan allows them."""
     if not plan.namespaces:
-        return [sys.executable, "-m", "ipykernel_launcher", *kernel_args]
+        return [sys.executable, "-m", module, *args]
     return ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--net",
-            "--mount-proc", sys.executable, "-m", __spec__.name, "--inside", *kernel_args]
+            "--mount-proc", sys.executable, "-m", __spec__.name, "--inside", "--module", module, *args]
 
 
 def _limit_child(limits, cgroup):

@@ -82,22 +82,34 @@ def write_simulated_class(root, assignment, students):
     dict
         ``{student name: expected autograded score}``.
     """
-    release_dir = Path(root) / "notebooks" / assignment
-    source_dir = Path(root) / "solutions" / assignment
-    names = sorted(p.name for p in release_dir.glob("*.ipynb"))
-    releases = [nbformat.read(str(release_dir / n), as_version=4) for n in names]
-    sources = [nbformat.read(str(source_dir / n), as_version=4) for n in names]
-    points = {k: v for nb in releases for k, v in autograded_tests(nb).items()}
     expected = {}
     for student in students:
-        notebooks = _student_notebooks(student, releases, sources)
         target = Path(root) / "autograder" / "submitted" / student["name"] / assignment
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        for name, nb in zip(names, notebooks):
+        for name, nb in student_notebooks(root, assignment, student).items():
             nbformat.write(nb, str(target / name))
-        expected[student["name"]] = expected_score(student, points)
+        expected[student["name"]] = expected_score(student, release_points(root, assignment))
     return expected
+
+
+def release_points(root, assignment):
+    """``{grade id: points}`` of the autograded tests of the release of ``assignment``."""
+    release_dir = Path(root) / "notebooks" / assignment
+    return {k: v for path in sorted(release_dir.glob("*.ipynb"))
+            for k, v in autograded_tests(nbformat.read(str(path), as_version=4)).items()}
+
+
+def student_notebooks(root, assignment, student):
+    """``{file name: notebook}`` that one simulated student submits (built from the release and sources)."""
+    release_dir, source_dir = Path(root) / "notebooks" / assignment, Path(root) / "solutions" / assignment
+    names = sorted(p.name for p in release_dir.glob("*.ipynb"))
+    releases = [nbformat.read(str(release_dir / n), as_version=4) for n in names]
+    if student.get("release"):
+        return dict(zip(names, releases))
+    notebooks = [fill_in_solutions(r, nbformat.read(str(source_dir / n), as_version=4)) for r, n in zip(releases, names)]
+    apply_patches(notebooks, student.get("patches", []), student["name"])
+    return dict(zip(names, notebooks))
 
 
 def expected_score(student, points):
@@ -109,15 +121,6 @@ def expected_score(student, points):
     if unknown:
         raise SimulationError(f"{student['name']}: unknown test cells in 'failing': {sorted(unknown)}")
     return sum(points.values()) - sum(points[name] for name in failing)
-
-
-def _student_notebooks(student, releases, sources):
-    """The notebooks one simulated student submits."""
-    if student.get("release"):
-        return [nbformat.from_dict(nb) for nb in releases]
-    notebooks = [fill_in_solutions(r, s) for r, s in zip(releases, sources)]
-    apply_patches(notebooks, student.get("patches", []), student["name"])
-    return notebooks
 
 
 def _grade_id(cell):

@@ -1,0 +1,143 @@
+"""Out-of-process verification of the ``loss`` assignment (see ``cs231kit.grading.verify``).
+
+Each probe mirrors what its test cells check, on inputs of the same kind, and runs in the sandbox
+for the student's code and for the reference alike. This file is visible to the sandbox (it holds
+no reference implementation); ``autograder/checks/`` is not.
+"""
+
+import numpy as np
+
+from cs231kit.grading.verify import Probe, gradient_samples
+
+LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+LECTURE_LABELS = np.array([0, 1, 2])
+# (N, D, C, reg, seed): N = 1 and C = 2 included, reg = 0 and reg > 0, one larger batch.
+LOSS_CASES = ((5, 4, 3, 0.0, 11), (1, 6, 2, 0.5, 12), (9, 5, 4, 0.1, 13), (64, 30, 10, 1e-3, 14))
+PENALTY_CASES = (((3, 2), 0.5, 21), ((7, 10), 0.0, 22), ((1, 1), 2.0, 23), ((20, 5), 1e-3, 24))
+LOSS_RTOL = 1e-6
+
+# Test cells that no probe backs, and why.
+TRAINING_RUN = "the accuracy of the notebook's own tuning run (training is not repeated out of process)"
+SOURCE_PROPERTY = "a property of the source code (no Python loops), not of the values it computes"
+IN_KERNEL_ONLY = {
+    "test_svm_val_accuracy": TRAINING_RUN,
+    "test_softmax_val_accuracy": TRAINING_RUN,
+    "test_svm_vectorized_no_loops": SOURCE_PROPERTY,
+    "test_softmax_vectorized_no_loops": SOURCE_PROPERTY,
+}
+
+
+def loss_case(N, D, C, reg, seed):
+    """Seeded float64 ``(W, X, y, reg)`` with scores of order 1 (some SVM margins active)."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((D, C)) / np.sqrt(D), rng.standard_normal((N, D)), rng.integers(0, C, size=N), reg
+
+
+def lecture_losses(name):
+    """The lecture's three images alone, then together (reg = 0): the loss of each call."""
+    def run(namespace):
+        fn = namespace[name]
+        singles = [fn(LECTURE_SCORES.copy(), np.eye(3)[i:i + 1], LECTURE_LABELS[i:i + 1], 0.0)[0] for i in range(3)]
+        return {"loss": [*singles, fn(LECTURE_SCORES.copy(), np.eye(3), LECTURE_LABELS.copy(), 0.0)[0]]}
+    return run
+
+
+def own_gradient(name):
+    """dW against centred differences of the function's own loss, reg = 0 and reg = 0.5."""
+    def run(namespace):
+        rng = np.random.default_rng(31)
+        W, X, y, _ = loss_case(12, 7, 4, 0.0, 32)
+        return {f"reg{reg:g}": gradient_samples(namespace[name], W, (X, y, reg), rng) for reg in (0.0, 0.5)}
+    return run
+
+
+def against_reference(name, cases=LOSS_CASES):
+    """Loss, dW and the untouched W on each case, plus gradient samples."""
+    def run(namespace):
+        rng = np.random.default_rng(41)
+        return {f"case{i}": gradient_samples(namespace[name], W, (X, y, reg), rng)
+                for i, (W, X, y, reg) in enumerate(loss_case(*case) for case in cases)}
+    return run
+
+
+def stable_scores(name):
+    """Scores near +1000, -1000 and mixed (reg = 0): the loss, and how much dW moves with the offset."""
+    def run(namespace):
+        fn, outputs = namespace[name], {}
+        for label, signs in (("plus", 1.0), ("minus", -1.0), ("mixed", None)):
+            rng = np.random.default_rng(51)
+            W, X, y, _ = loss_case(12, 6, 5, 0.0, 52)
+            X[:, -1] = np.where(np.arange(12) % 2 == 0, 1.0, -1.0) if signs is None else signs
+            W[-1, :] = 1000.0 + rng.standard_normal(5)
+            loss, dW = fn(W.copy(), X.copy(), y.copy(), 0.0)
+            moderate = W.copy()
+            moderate[-1, :] -= 1000.0
+            dW_moderate = np.asarray(fn(moderate, X.copy(), y.copy(), 0.0)[1])
+            outputs[label] = {"loss": loss, "dW_shift": (np.asarray(dW) - dW_moderate) / (1 + np.abs(dW_moderate).max())}
+        return outputs
+    return run
+
+
+def penalties(name, cases):
+    """``(penalty, dW)`` and the untouched W for each ``(W, reg)``."""
+    def run(namespace):
+        outputs = {}
+        for i, (W, reg) in enumerate(cases):
+            given = W.copy()
+            penalty, dW = namespace[name](given, reg)
+            outputs[f"case{i}"] = {"penalty": penalty, "dW": dW, "W_after": given}
+        return outputs
+    return run
+
+
+def random_penalty_cases():
+    """Random W (no exact zeros, away from the L1 kink) of several shapes, reg = 0 included."""
+    return [(np.random.default_rng(seed).standard_normal(shape), reg) for shape, reg, seed in PENALTY_CASES]
+
+
+# The lecture's weights w1, w2 (reg = 1), then random weights with reg = 0.7, as in the visible tests.
+LECTURE_WEIGHTS = [(np.array([[1.0], [0.0], [0.0], [0.0]]), 1.0), (np.full((4, 1), 0.25), 1.0),
+                   (np.random.default_rng(0).standard_normal((5, 3)), 0.7)]
+
+
+def answers(*names):
+    """The values of the notebook's answer variables."""
+    return lambda namespace: {name: namespace[name] for name in names}
+
+
+def _loss_probes(name, tests_prefix, stable=False):
+    """The probes of one loss function: lecture example, own gradient, reference (and stability)."""
+    probes = [
+        Probe(f"{name} on the lecture's example", (f"{tests_prefix}_known_answer",), lecture_losses(name),
+              rtol=1e-5),
+        Probe(f"{name}: gradient against its own loss", (f"{tests_prefix}_gradient",), own_gradient(name),
+              reference_keys=()),
+        Probe(f"{name} against the reference", (f"{tests_prefix}_hidden",), against_reference(name), rtol=LOSS_RTOL),
+    ]
+    if stable:
+        probes.append(Probe(f"{name} with scores near ±1000", (f"{tests_prefix}_stable",), stable_scores(name),
+                            rtol=LOSS_RTOL, atol=1e-6))
+    return probes
+
+
+PROBES = (
+    Probe("svm_loss_min and svm_loss_max", ("test_svm_q2_bounds",), answers("svm_loss_min", "svm_loss_max"),
+          atol=1e-2),
+    Probe("svm_loss_at_init", ("test_svm_q3_init",), answers("svm_loss_at_init"), atol=1e-2),
+    Probe("svm_loss_increase_with_correct_class", ("test_svm_q4_correct_class",),
+          answers("svm_loss_increase_with_correct_class"), atol=1e-2),
+    *_loss_probes("svm_loss_naive", "test_svm_naive"),
+    *_loss_probes("svm_loss_vectorized", "test_svm_vectorized"),
+    Probe("l2_penalty on the lecture's weights", ("test_l2_penalty_visible",), penalties("l2_penalty", LECTURE_WEIGHTS)),
+    Probe("l2_penalty against the reference", ("test_l2_penalty_hidden",),
+          penalties("l2_penalty", random_penalty_cases())),
+    Probe("l1_penalty on the lecture's weights", ("test_l1_penalty_visible",),
+          penalties("l1_penalty", LECTURE_WEIGHTS[1:])),  # w1 has zeros, where any subgradient is right
+    Probe("l1_penalty against the reference", ("test_l1_penalty_hidden",),
+          penalties("l1_penalty", random_penalty_cases())),
+    Probe("softmax_loss_min and softmax_loss_max", ("test_softmax_q1_bounds",),
+          answers("softmax_loss_min", "softmax_loss_max"), atol=1e-2),
+    Probe("softmax_loss_at_init", ("test_softmax_q2_init",), answers("softmax_loss_at_init"), atol=1e-2),
+    *_loss_probes("softmax_loss_naive", "test_softmax_naive"),
+    *_loss_probes("softmax_loss_vectorized", "test_softmax_vectorized", stable=True),
+)

@@ -1,0 +1,394 @@
+"""Out-of-process verification: graded functions checked where student code cannot fake the check.
+
+In-kernel tests run after the student's code, in the same interpreter, so a submission can patch
+``np.allclose``, plant modules in ``sys.modules`` or redefine a grading helper and pass them. So
+every graded function is also run again, out of process:
+
+1. the parent builds a *program*: the release's locked cells (trusted source) and the student's
+   solution cells, in notebook order;
+2. :mod:`cs231kit.grading.verify_child` runs it in the sandbox (limits, no network, the whole course
+   tree hidden but ``autograder/verify/``), then calls each :class:`Probe` of
+   ``autograder/verify/<assignment>.py`` on seeded inputs. Only plain numeric arrays come back,
+   in an ``.npz`` file read with ``allow_pickle=False``: no objects, no ``__eq__`` to hijack;
+3. the same program built from the instructor's solution gives the reference outputs (once per
+   grader), and trusted code here compares: value by value against the reference, and analytic
+   gradients against centred differences computed here from the loss values the student's code
+   returned.
+
+A test cell backed by a probe that fails gets no points, whatever the kernel said; a test that
+passed in the kernel but whose probe fails is the signature of patched tests.
+"""
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..course import load_course_module
+
+CHILD_MODULE = "cs231kit.grading.verify_child"
+SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+KEY_SEPARATOR = "/"
+# Relative error above which an analytic gradient entry disagrees with the centred difference
+# of the same loss (float64, h = 1e-6; the lecture's "acceptable" bound near kinks is 1e-4).
+GRADIENT_RELATIVE_ERROR = 1e-4
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One out-of-process check of a graded function (or answer).
+
+    Attributes
+    ----------
+    name : str
+        What is checked, e.g. the function's name; used in reasons.
+    tests : tuple of str
+        Grade ids of the test cells whose points this probe backs.
+    run : callable
+        ``run(namespace) -> outputs``: calls the code in ``namespace`` (the executed program) on
+        seeded inputs and returns numbers, arrays, and tuples, lists or dicts of them. It runs in
+        the sandbox, for the student and for the reference alike.
+    rtol, atol : float
+        Tolerances of the comparison with the reference (``|a - r| <= atol + rtol * |r|``).
+    reference_keys : tuple of str or None
+        Which outputs are compared with the reference, by the last part of their key (``None``:
+        all; ``()``: none, for probes that only check a gradient against the student's own loss).
+        A probe should check what its tests check, no more: a stricter probe would take points
+        from an honest student.
+    """
+
+    name: str
+    tests: tuple
+    run: Callable
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    reference_keys: tuple | None = None
+
+    def compared(self, key):
+        """Whether output ``key`` is compared with the reference."""
+        return self.reference_keys is None or key.rsplit(KEY_SEPARATOR, 1)[-1] in self.reference_keys
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one probe: passed or not, and why not."""
+
+    probe: str
+    passed: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """What verification found for one submission.
+
+    Attributes
+    ----------
+    verdicts : tuple of Verdict
+    tampering : tuple of str
+        Trusted functions or modules the student's code replaced (from the sandbox's own scan).
+    cell_errors : dict
+        ``{cell: "ename: evalue"}`` of program cells that raised in the sandbox.
+    """
+
+    verdicts: tuple = ()
+    tampering: tuple = ()
+    cell_errors: dict = field(default_factory=dict)
+
+    def failed_probes(self):
+        """``{probe name: reason}`` of the probes that failed."""
+        return {v.probe: v.reason for v in self.verdicts if not v.passed}
+
+
+def load_probes(root, assignment):
+    """The probes of ``autograder/verify/<assignment>.py``, or ``()`` if the assignment has none."""
+    if not (Path(root) / "autograder" / "verify" / f"{assignment}.py").is_file():
+        return ()
+    return tuple(load_course_module(f"autograder/verify/{assignment}.py", root=root).PROBES)
+
+
+def probes_by_test(probes):
+    """``{test grade id: [probe names]}``: which probes back each test cell."""
+    backing = {}
+    for probe in probes:
+        for test in probe.tests:
+            backing.setdefault(test, []).append(probe.name)
+    return backing
+
+
+# ------------------------------------------------------------------ programs
+
+
+def _nbgrader(cell):
+    """The nbgrader metadata of a cell (``{}`` when missing or malformed)."""
+    meta = cell.get("metadata", {})
+    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def program_cells(source, submitted=None):
+    """The cells the sandbox executes before the probes, in the order of the source notebook.
+
+    Locked code cells that are not tests (setup, helpers, given functions) come from the trusted
+    ``source``; solution code cells come from ``submitted`` (matched by grade id; a missing one is
+    left out) or, for the reference, from ``source`` without its solution markers.
+
+    Parameters
+    ----------
+    source : dict
+        The instructor's source notebook (nbformat JSON).
+    submitted : dict, optional
+        The student's notebook; ``None`` builds the reference program.
+
+    Returns
+    -------
+    list of dict
+        ``{"cell": grade id, "source": code}``.
+    """
+    students = {}
+    for cell in (submitted or {}).get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        meta = _nbgrader(cell)
+        if meta.get("solution") and cell.get("cell_type") == "code" and meta.get("grade_id") not in students:
+            students[meta.get("grade_id")] = _text(cell.get("source", ""))
+    program = []
+    for cell in source["cells"]:
+        meta = _nbgrader(cell)
+        if cell.get("cell_type") != "code" or not meta.get("grade_id"):
+            continue
+        if meta.get("solution"):
+            code = SOLUTION_MARKER_LINE.sub("", _text(cell["source"])) if submitted is None else students.get(meta["grade_id"])
+        elif meta.get("locked") and not meta.get("grade"):
+            code = _text(cell["source"])
+        else:
+            continue
+        if code is not None:
+            program.append({"cell": meta["grade_id"], "source": code})
+    return program
+
+
+def _text(source):
+    """Notebook cell source (a string or a list of lines) as one string."""
+    return source if isinstance(source, str) else "".join(source) if isinstance(source, list) else ""
+
+
+def assignment_program(root, assignment, notebook_names, submitted_dir=None):
+    """The program of a whole assignment: :func:`program_cells` of each notebook, in order.
+
+    Parameters
+    ----------
+    root : str or Path
+        Course root (the sources are ``solutions/<assignment>/<notebook>.ipynb``).
+    notebook_names : sequence of str
+    submitted_dir : str or Path, optional
+        The student's folder; ``None`` builds the reference program. A notebook that is missing
+        or not JSON contributes its locked cells only.
+    """
+    program = []
+    for name in notebook_names:
+        source = json.loads((Path(root) / "solutions" / assignment / f"{name}.ipynb").read_text(encoding="utf-8"))
+        submitted = None if submitted_dir is None else _read_notebook_json(Path(submitted_dir) / f"{name}.ipynb")
+        program += program_cells(source, submitted)
+    return program
+
+
+def _read_notebook_json(path):
+    """A notebook's JSON as a dict, or ``{}`` (no cells) when it is missing or not a JSON object."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return notebook if isinstance(notebook, dict) and isinstance(notebook.get("cells"), list) else {}
+
+
+# ------------------------------------------------------------------ running in the sandbox
+
+
+def run_in_sandbox(sandbox, root, assignment, program, call_seconds=30.0):
+    """Execute ``program`` and the assignment's probes in the sandbox; return what came back.
+
+    Returns
+    -------
+    outputs : dict
+        ``{"<probe>/<key>": ndarray}``, read without pickle; empty if the child produced nothing.
+    report : dict
+        The child's JSON report (``probe_errors``, ``cell_errors``, ``tampering``), plus
+        ``"failure"`` (why the child produced no result) when it did not finish.
+    """
+    with tempfile.TemporaryDirectory(prefix="verify-", dir=sandbox.scratch) as work:
+        work = Path(work)
+        request = {"root": str(Path(root).resolve()), "assignment": assignment, "program": program,
+                   "call_seconds": call_seconds}
+        (work / "request.json").write_text(json.dumps(request))
+        code, endings, stderr = sandbox.run_module(CHILD_MODULE, [work / "request.json", work / "outputs.npz",
+                                                                  work / "report.json"], cwd=work)
+        report = _read_report(work / "report.json")
+        outputs = _read_outputs(work / "outputs.npz") if code == 0 else {}
+        if code != 0 or not report.get("finished"):
+            report["failure"] = (endings[-1]["reason"] if endings else
+                                 f"the verification process ended with exit code {code}: "
+                                 f"{stderr.strip().splitlines()[-1] if stderr.strip() else 'no message'}")
+        return outputs, report
+
+
+def _read_report(path):
+    """The child's JSON report, or an empty one when it is missing or unreadable."""
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+def _read_outputs(path):
+    """Numeric arrays of the child's ``.npz`` file (never unpickled; non-numeric entries dropped)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError):
+        return {}
+    return {key: value for key, value in arrays.items() if value.dtype.kind in "biuf"}
+
+
+# ------------------------------------------------------------------ comparing in the parent
+
+
+def verify_outputs(probes, reference, student, report):
+    """Compare the student's outputs with the reference, probe by probe.
+
+    Parameters
+    ----------
+    probes : sequence of Probe
+    reference, student : dict
+        ``{"<probe>/<key>": ndarray}`` from :func:`run_in_sandbox`.
+    report : dict
+        The student's child report.
+
+    Returns
+    -------
+    VerificationReport
+    """
+    failure = report.get("failure")
+    errors = report.get("probe_errors", {}) if isinstance(report.get("probe_errors"), dict) else {}
+    verdicts = []
+    for probe in probes:
+        if failure:
+            reason = f"the verification of your code did not finish: {failure}"
+        elif probe.name in errors:
+            reason = f"calling it out of process raised {errors[probe.name]}"
+        else:
+            reason = compare_probe(probe, _outputs_of(reference, probe.name), _outputs_of(student, probe.name))
+        verdicts.append(Verdict(probe.name, not reason, reason and f"{probe.name}: {reason}"))
+    tampering = report.get("tampering", [])
+    cell_errors = report.get("cell_errors", {})
+    return VerificationReport(tuple(verdicts), tuple(map(str, tampering if isinstance(tampering, list) else [])),
+                              cell_errors if isinstance(cell_errors, dict) else {})
+
+
+def _outputs_of(outputs, probe_name):
+    """``{key: array}`` of one probe (its prefix removed)."""
+    prefix = probe_name + KEY_SEPARATOR
+    return {k[len(prefix):]: v for k, v in outputs.items() if k.startswith(prefix)}
+
+
+def compare_probe(probe, reference, student):
+    """Why the student's outputs of one probe are wrong, or ``""`` when they match the reference.
+
+    Gradient samples (see :func:`gradient_samples`) are checked against centred differences of the
+    student's own loss values first, since that tells a student more than "differs from the reference".
+    """
+    if not reference:
+        return "the reference produced no output for this check (an error in the course, not yours)"
+    missing = sorted(set(reference) - set(student))
+    if missing:
+        return f"no value for '{missing[0]}' (the function returned something of another structure, or nothing)"
+    reason = check_gradient_samples(student)
+    for key in sorted(k for k in reference if probe.compared(k)):
+        if reason:
+            break
+        reason = compare_values(key, reference[key], student.get(key), probe.rtol, probe.atol)
+    return reason
+
+
+def compare_values(key, expected, got, rtol, atol):
+    """Why ``got`` differs from ``expected`` (shape, non-finite entries, values), or ``""``."""
+    if got is None:
+        return f"no value for '{key}' (the function returned something of another structure)"
+    expected, got = np.asarray(expected, dtype=np.float64), np.asarray(got, dtype=np.float64)
+    if got.shape != expected.shape and not (got.size == expected.size == 1):
+        return f"'{key}' has shape {got.shape}, expected {expected.shape}"
+    got = got.reshape(expected.shape)
+    finite = np.isfinite(expected)
+    if not (np.array_equal(np.isfinite(got), finite) and np.array_equal(got[~finite], expected[~finite], equal_nan=True)):
+        return f"'{key}' has NaN or infinite entries where the reference has none, or other ones"
+    difference = np.abs(np.where(finite, got, 0.0) - np.where(finite, expected, 0.0))
+    allowed = atol + rtol * np.abs(np.where(finite, expected, 0.0))
+    if np.all(difference <= allowed):
+        return ""
+    worst = np.unravel_index(np.argmax(difference - allowed), expected.shape) if expected.ndim else ()
+    where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
+    return (f"'{key}' differs from the reference{where}: yours {got[worst]:.6g}, expected "
+            f"{expected[worst]:.6g} (tolerance {allowed[worst]:.2g})")
+
+
+# ------------------------------------------------------------------ driver helpers (run in the sandbox)
+
+
+def gradient_samples(loss_fn, W, args, rng, count=8, h=1e-6):
+    """Loss, gradient and centred-difference samples of ``loss_fn(W, *args) -> (loss, dW)``.
+
+    Called by probes in the sandbox: it returns only the student's numbers (the loss at ``W`` and
+    at ``W +/- h e_i`` for ``count`` sampled entries); the parent computes the centred differences
+    (:func:`check_gradient_samples`). Each call gets a fresh copy of every input.
+
+    Returns
+    -------
+    dict
+        ``loss``, ``dW``, ``W_after`` (``W`` after the call, to catch mutation), ``sample_index``,
+        ``loss_plus``, ``loss_minus``, ``h``.
+    """
+    W = np.array(W, dtype=np.float64)
+
+    def call(weights):
+        return loss_fn(weights, *(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+
+    given = W.copy()
+    loss, dW = call(given)
+    index = rng.choice(W.size, size=min(count, W.size), replace=False)
+    plus, minus = [], []
+    for i in index:
+        for sign, values in ((1, plus), (-1, minus)):
+            shifted = W.copy()
+            shifted.flat[i] += sign * h
+            values.append(call(shifted)[0])
+    return {"loss": loss, "dW": dW, "W_after": given, "sample_index": index,
+            "loss_plus": plus, "loss_minus": minus, "h": h}
+
+
+def check_gradient_samples(outputs):
+    """Why an analytic gradient disagrees with centred differences of the same loss, or ``""``.
+
+    Looks for the keys written by :func:`gradient_samples` (under any prefix) and computes the
+    differences here, in trusted code, from the numbers the student's code returned.
+    """
+    for key in sorted(k for k in outputs if k.endswith("loss_plus")):
+        prefix = key[: -len("loss_plus")]
+        try:
+            plus, minus = (np.asarray(outputs[prefix + n], dtype=np.float64).ravel() for n in ("loss_plus", "loss_minus"))
+            index = np.asarray(outputs[prefix + "sample_index"]).astype(np.int64).ravel()
+            h = float(outputs[prefix + "h"])
+            analytic = np.asarray(outputs[prefix + "dW"], dtype=np.float64).ravel()[index]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return f"'{prefix}dW' could not be checked against numerical gradients (wrong shape or missing)"
+        numerical = (plus - minus) / (2 * h)
+        error = np.abs(analytic - numerical) / np.maximum(np.abs(analytic) + np.abs(numerical), 1e-12)
+        if not np.all(np.isfinite(error)) or error.max() > GRADIENT_RELATIVE_ERROR:
+            worst = int(np.nanargmax(np.where(np.isfinite(error), error, np.inf)))
+            return (f"'{prefix}dW' disagrees with the numerical gradient of your own loss at flat index "
+                    f"{int(index[worst])}: analytic {analytic[worst]:.6g}, numerical {numerical[worst]:.6g}")
+    return ""
