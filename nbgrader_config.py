@@ -28,6 +28,17 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # c.Sandbox.wall_seconds = 300
 # A deleted test cell is put back and graded instead of silently lowering the maximum.
 c.OverwriteCells.add_missing_cells = True
+# Before nbgrader checks the read-only cells, cs231kit puts their released metadata back (a test cell
+# retyped, marked as a solution or given 100 points would otherwise stop grading with "Inconsistent
+# checksums"); cells claiming grade ids the release does not have become ordinary cells.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "cs231kit.grading.intake.RestoreCells",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Feedback without the source of hidden tests (nbgrader's default feedback shows them), not even
 # quoted in the traceback of a failing test.

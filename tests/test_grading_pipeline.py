@@ -186,10 +186,13 @@ def test_bad_submissions_end_with_an_explained_status_never_a_zero(toy_demo):
     results = {r.student: r for r in grade_assignment(course, ASSIGNMENT, students=students, progress=False)}
 
     assert {s: results[s].status for s in students} == {
-        "corrupt": "invalid notebook", "empty": "invalid notebook", "renamed": "missing notebook",
-        "deleted_test": "graded", "absent": "not submitted"}
+        "corrupt": "invalid notebook", "empty": "invalid notebook", "renamed": "renamed notebook",
+        "deleted_test": "test cells restored", "absent": "not submitted"}
     assert all(results[s].score is None for s in ("corrupt", "empty", "renamed", "absent"))
+    assert "not valid JSON" in results["corrupt"].reason and "empty" in results["empty"].reason
+    assert f"{ASSIGNMENT}-Copy1.ipynb" in results["renamed"].reason
     assert results["deleted_test"].score == MAX_SCORE  # the deleted test is put back and graded
+    assert "test_scale_hidden was deleted" in results["deleted_test"].reason
     assert all(p.read_bytes() == data for p, data in before.items())  # submissions never modified
 
 

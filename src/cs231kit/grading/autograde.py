@@ -17,7 +17,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import verify
-from .outcomes import FAILED_VERIFICATION, SubmissionResult, apply_verification, collect_graded_submission, failed_submission
+from .intake import inspect_submission, released_cells
+from .outcomes import (FAILED_VERIFICATION, SubmissionResult, apply_verification, collect_graded_submission,
+                       failed_submission, with_intake_notes)
 from .release import generate_release
 from .sandbox import KernelSandbox, Limits
 from .session import grading_environment, load_config, make_api
@@ -92,6 +94,9 @@ class SubmissionGrader:
 
     def grade(self, assignment, student, max_score, feedback=True):
         """Autograde one submission (and write its feedback); return ``(SubmissionResult, feedback error)``."""
+        intake = self._intake(assignment, student)
+        if intake.status:
+            return SubmissionResult(student, assignment, intake.status, None, max_score, (), intake.reason), None
         self.sandbox.clear_endings()
         outcome = self.api.autograde(assignment, student, force=True, create=True)
         if not outcome["success"]:
@@ -102,10 +107,20 @@ class SubmissionGrader:
         gradebook = self.api.gradebook
         try:
             result = collect_graded_submission(gradebook, assignment, student, autograded_dir)
-            result = self._verified(result, gradebook)
+            result = with_intake_notes(self._verified(result, gradebook), intake.notes)
         finally:
             gradebook.close()
         return result, (self._feedback(assignment, student) if feedback else None)
+
+    def _intake(self, assignment, student):
+        """:func:`~cs231kit.grading.intake.inspect_submission` of one student's folder."""
+        coursedir, gradebook = self.api.coursedir, self.api.gradebook
+        try:
+            released = {n.name: released_cells(gradebook, assignment, n.name)
+                        for n in gradebook.find_assignment(assignment).notebooks}
+        finally:
+            gradebook.close()
+        return inspect_submission(coursedir.format_path(coursedir.submitted_directory, student, assignment), released)
 
     def _verified(self, result, gradebook):
         """``result`` capped by the out-of-process verification; caps are also written to the gradebook."""

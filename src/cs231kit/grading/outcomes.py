@@ -12,7 +12,7 @@ import nbformat
 
 PASSED, FAILED, TIMEOUT, MANUAL, NOT_GRADED = "passed", "failed", "timeout", "manual", "not graded"
 MEMORY_LIMIT, FAILED_VERIFICATION = "memory limit", "failed verification"
-GRADED, TAMPER_SUSPECTED = "graded", "tamper suspected"
+GRADED, TAMPER_SUSPECTED, TEST_CELLS_RESTORED = "graded", "tamper suspected", "test cells restored"
 
 # (text in nbgrader's error log, submission status, what the student should do)
 _GRADING_FAILURES = (
@@ -192,6 +192,17 @@ def apply_verification(result, report, backing):
     reasons += [f"the solution cells replaced trusted code: {'; '.join(report.tampering)}"] if report.tampering else []
     return SubmissionResult(result.student, result.assignment, TAMPER_SUSPECTED, summary.score, summary.max_score,
                             summary.tests, "; ".join(reasons))
+
+
+def with_intake_notes(result, notes):
+    """A graded result with the intake's notes on restored cells (status ``test cells restored``
+    unless something graver was found); ``result`` itself when there are none."""
+    if not notes:
+        return result
+    status = TEST_CELLS_RESTORED if result.status == GRADED else result.status
+    reason = "; ".join(filter(None, [result.reason, *notes]))
+    return SubmissionResult(result.student, result.assignment, status, result.score, result.max_score,
+                            result.tests, reason)
 
 
 # Why the sandbox ended a kernel (see cs231kit.grading.sandbox_kernel) -> submission status.
