@@ -13,6 +13,7 @@ checksums" and the submission goes ungraded.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
+HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$", re.S | re.M)
 RENAMED, MISSING, INVALID, WRONG = "renamed notebook", "missing notebook", "invalid notebook", "wrong notebook"
 
 
@@ -92,9 +94,9 @@ def inspect_submission(folder, released):
         if problem:
             return Intake(INVALID, f"{path.name}: {problem}")
         found = {_grade_id(c) for c in notebook["cells"]} - {None}
-        if found and not found & set(cells):
-            return Intake(WRONG, f"{path.name} has none of the cells of this assignment (it has "
-                                 f"{', '.join(sorted(found)[:3])}...): was another assignment's notebook submitted?")
+        if len(found - set(cells)) > len(found & set(cells)):
+            return Intake(WRONG, f"{path.name} has mostly cells that this assignment does not have (such as "
+                                 f"{', '.join(sorted(found - set(cells))[:3])}): was another assignment's notebook submitted?")
         notes += cell_changes(notebook["cells"], cells)
     return Intake(notes=tuple(notes))
 
@@ -142,6 +144,11 @@ def _text(source):
     return source if isinstance(source, str) else "".join(source) if isinstance(source, list) else ""
 
 
+def _lines(text):
+    """The non-blank lines of a cell, without trailing spaces (what an edit must change)."""
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+
 def cell_changes(cells, released):
     """Notes on what the student changed in released read-only cells and in nbgrader metadata.
 
@@ -169,7 +176,7 @@ def cell_changes(cells, released):
         if cell.get("cell_type") != original.cell_type:
             notes.append(f"{name} was changed from a {original.cell_type} cell to a {cell.get('cell_type')} cell; "
                          f"it was changed back")
-        if original.locked and _text(cell.get("source")).rstrip() != original.source.rstrip():
+        if original.locked and _lines(_text(cell.get("source"))) != _lines(HIDDEN_TESTS.sub("", original.source)):
             notes.append(f"{kind} {name} was edited; it was graded as released")
         if {k: v for k, v in _nbgrader(cell).items() if k in original.metadata} != original.metadata:
             notes.append(f"the nbgrader metadata of {name} was changed; it was restored")

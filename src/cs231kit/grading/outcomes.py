@@ -108,7 +108,7 @@ def _summarise_error(error_outputs):
     names = {o.get("ename") for o in error_outputs}
     if "CellTimeoutError" in names or "TimeoutError" in names:
         return "timeout: the cell ran longer than the time limit"
-    if "MemoryError" in names:
+    if "MemoryError" in names or "MemoryError" in str(error_outputs[-1].get("evalue")):
         return "memory limit: the code asked for more memory than the sandbox allows (MemoryError)"
     last = error_outputs[-1]
     return f"{last.get('ename')}: {last.get('evalue')}".strip()

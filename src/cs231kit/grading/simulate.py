@@ -3,6 +3,8 @@
 A class is described by ``autograder/simulated/<assignment>.py`` (plain data, see
 :func:`load_simulated_class`). A submission is the release notebook whose solution cells hold the
 source notebook's solution text (marker lines removed), then edited by the student's patches.
+The adversarial corpus (``autograder/adversarial/<assignment>.py``) describes its submissions the
+same way, with more kinds of edits (see :func:`student_files`).
 """
 
 import re
@@ -87,10 +89,29 @@ def write_simulated_class(root, assignment, students):
         target = Path(root) / "autograder" / "submitted" / student["name"] / assignment
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        for name, nb in student_notebooks(root, assignment, student).items():
-            nbformat.write(nb, str(target / name))
+        for name, content in student_files(root, assignment, student).items():
+            (target / name).write_text(content, encoding="utf-8")
         expected[student["name"]] = expected_score(student, release_points(root, assignment))
     return expected
+
+
+def student_files(root, assignment, student):
+    """``{file name: text}`` of one submission.
+
+    Besides the keys of :func:`student_notebooks`, a student may have ``raw`` (the text of the file
+    instead of a notebook: corrupt JSON, an empty file), ``file_name`` (a renamed notebook) or
+    ``from_assignment`` (the solution of another assignment, submitted under this one's name).
+    """
+    if "raw" in student:
+        return {student.get("file_name", f"{assignment}.ipynb"): student["raw"]}
+    if student.get("from_assignment"):
+        other = student["from_assignment"]
+        notebooks = student_notebooks(root, other, {"name": student["name"], "patches": []})
+        return {f"{assignment}.ipynb": nbformat.writes(next(iter(notebooks.values())))}
+    notebooks = {name: nbformat.writes(nb) for name, nb in student_notebooks(root, assignment, student).items()}
+    if student.get("file_name"):
+        notebooks = {student["file_name"]: text for text in notebooks.values()}
+    return notebooks
 
 
 def release_points(root, assignment):
@@ -109,7 +130,53 @@ def student_notebooks(root, assignment, student):
         return dict(zip(names, releases))
     notebooks = [fill_in_solutions(r, nbformat.read(str(source_dir / n), as_version=4)) for r, n in zip(releases, names)]
     apply_patches(notebooks, student.get("patches", []), student["name"])
+    for edit in student.get("cell_edits", []):
+        edit_cells(notebooks, edit, student["name"])
     return dict(zip(names, notebooks))
+
+
+def edit_cells(notebooks, edit, student):
+    """Apply one cell edit in place: ``{"cell": grade id, "action": ..., ...}``.
+
+    Actions: ``delete``; ``duplicate`` (the copy, which nbgrader grades, gets ``source``);
+    ``retype`` (to a markdown cell); ``edit`` (new ``source``); ``metadata`` (``nbgrader`` values
+    updated from ``values``); ``insert`` (a new code cell with ``source`` after the cell, with
+    ``nbgrader`` metadata ``values`` if given).
+    """
+    for notebook in notebooks:
+        for index, cell in enumerate(notebook.cells):
+            if _grade_id(cell) == edit["cell"]:
+                _EDITS[edit["action"]](notebook, index, edit)
+                return
+    raise SimulationError(f"{student}: no cell with grade_id {edit['cell']!r} to {edit['action']}")
+
+
+def _insert(notebook, index, edit):
+    cell = nbformat.v4.new_code_cell(edit["source"])
+    if edit.get("values"):
+        cell.metadata["nbgrader"] = dict(edit["values"])
+    notebook.cells.insert(index + 1, cell)
+
+
+def _duplicate(notebook, index, edit):
+    copy = nbformat.from_dict(notebook.cells[index])
+    copy.id, copy.source = f"{copy.get('id', 'cell')}-copy", edit["source"]
+    notebook.cells.insert(index + 1, copy)
+
+
+def _retype(notebook, index, edit):
+    cell = notebook.cells[index]
+    notebook.cells[index] = nbformat.v4.new_markdown_cell(cell.source, metadata=cell.metadata, id=cell.get("id"))
+
+
+_EDITS = {
+    "delete": lambda notebook, index, edit: notebook.cells.pop(index),
+    "edit": lambda notebook, index, edit: setattr(notebook.cells[index], "source", edit["source"]),
+    "metadata": lambda notebook, index, edit: notebook.cells[index].metadata["nbgrader"].update(edit["values"]),
+    "insert": _insert,
+    "duplicate": _duplicate,
+    "retype": _retype,
+}
 
 
 def expected_score(student, points):

@@ -42,13 +42,14 @@ def main(argv=None):
     save, dump = np.savez, json.dumps  # kept before any student code runs
     namespace = {"__name__": "__main__", "get_ipython": _NoIPython}  # get_ipython() -> a do-nothing shell
     cell_errors, tampering = run_program(request["program"], namespace, request["call_seconds"])
-    outputs, probe_errors = {}, {}
+    outputs, probe_errors, before = {}, {}, snapshot_trusted()
     for probe in load_course_module(f"autograder/verify/{request['assignment']}.py", root=request["root"]).PROBES:
         try:
             with time_limit(request["call_seconds"], f"the check of {probe.name}"):
                 flatten(probe.run(Definitions(namespace)), probe.name, outputs)
         except BaseException as error:  # noqa: BLE001 (student code may raise anything, SystemExit included)
             probe_errors[probe.name] = _summary(error)
+    tampering += [f"{what} (while its functions were called)" for what in replaced_since(before)]
     save(outputs_path, **outputs)
     report = {"finished": True, "cell_errors": cell_errors, "probe_errors": probe_errors, "tampering": tampering}
     Path(report_path).write_text(dump(report))
