@@ -173,16 +173,30 @@ def test_bow_reference_on_a_hand_made_image():
     np.testing.assert_allclose(checks.bow_reference(stripes, codebook, 4, 2), [[0, 4 / 7, 3 / 7]])
 
 
-def test_hidden_cases_have_no_pixel_on_a_bin_edge():
+def _assert_no_orientation_on_a_bin_edge(images, what):
     """Two correct implementations can only disagree on a pixel whose angle is within rounding of a bin
     edge: a gradient that is tiny instead of 0 (two colours of equal luma) or an angle on a multiple of 20."""
+    g_row, g_col = checks.gradients_reference(checks.gray_reference(images))
+    for g in (g_row, g_col):
+        assert not np.any((g != 0) & (np.abs(g) < 1e-6)), what
+    magnitude, angle = checks.magnitude_orientation_reference(g_row, g_col)
+    distance = np.abs(angle / 20 - np.round(angle / 20))
+    assert not np.any((magnitude > 0) & (angle != 0) & (distance < 1e-9)), what
+
+
+def test_hidden_cases_have_no_pixel_on_a_bin_edge():
     for what, images in checks.hidden_images() + [("invariance case", checks.image_case(2, 32, 32, True, "float64", 62))]:
-        g_row, g_col = checks.gradients_reference(checks.gray_reference(images))
-        for g in (g_row, g_col):
-            assert not np.any((g != 0) & (np.abs(g) < 1e-6)), what
-        magnitude, angle = checks.magnitude_orientation_reference(g_row, g_col)
-        distance = np.abs(angle / 20 - np.round(angle / 20))
-        assert not np.any((magnitude > 0) & (angle != 0) & (distance < 1e-9)), what
+        _assert_no_orientation_on_a_bin_edge(images, what)
+
+
+def test_probe_cases_have_no_pixel_on_a_bin_edge():
+    """The out-of-process probes compare with the solution's outputs, not within the hidden checks'
+    edge tolerance: their images may have no pixel on an orientation or a hue bin edge at all."""
+    probes = load_course_module("autograder/verify/features.py", root=REPO)
+    for k, images in enumerate(probes.image_cases() + [probes.brightness_case()]):
+        _assert_no_orientation_on_a_bin_edge(images, f"probe case {k}")
+        for nbins in probes.HUE_BINS:
+            assert np.all(checks._hue_tolerance(images, nbins) <= 1e-9), f"probe case {k}, nbins={nbins}"
 
 
 # ------------------------------------------------------------------ the solution and the checks
