@@ -1,4 +1,4 @@
-"""The ``cs231kit`` command: release, grade, demo and data.
+"""The ``cs231kit`` command: release, grade, gradescope, demo and data.
 
 Run ``cs231kit --help`` (or ``cs231kit <command> --help``) from inside the course folder.
 """
@@ -42,6 +42,19 @@ def cmd_grade(args):
     if needs_attention:
         print(f"{len(needs_attention)} submission(s) could not be graded and need attention: {', '.join(needs_attention)}")
     return 1 if needs_attention else 0
+
+
+def cmd_gradescope(args):
+    """Build the Gradescope autograder zip of one assignment (setup.sh, run_autograder and the course)."""
+    from .grading.gradescope import build_autograder_zip
+
+    try:
+        path = build_autograder_zip(_course(args), args.assignment, args.output)
+    except FileNotFoundError as error:
+        print(f"no autograder zip written: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
+    return 0
 
 
 def cmd_demo(args):
@@ -91,6 +104,12 @@ def build_parser():
     grade.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     grade.add_argument("--jobs", type=int, help="submissions graded at once (default: the number of cores)")
     grade.set_defaults(run=cmd_grade)
+
+    gradescope = commands.add_parser("gradescope", help=cmd_gradescope.__doc__)
+    gradescope.add_argument("assignment")
+    gradescope.add_argument("--output", metavar="PATH",
+                            help="where to write the zip (default: autograder/gradescope/<assignment>.zip)")
+    gradescope.set_defaults(run=cmd_gradescope)
 
     demo = commands.add_parser("demo", help=cmd_demo.__doc__)
     demo.add_argument("assignments", nargs="*", help="assignment ids (default: all with a simulated class)")
