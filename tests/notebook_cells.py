@@ -145,7 +145,7 @@ def verified_tests_lost(assignment, students, root=REPO):
     with KernelSandbox(root, Limits()) as sandbox, grading_environment(sandbox.environment):
         reference, report = verify.run_in_sandbox(sandbox, root, assignment,
                                                   verify.assignment_program(root, assignment, [assignment]))
-        assert not report.get("probe_errors") and not report.get("failure"), report
+        assert not (report.get("probe_errors") or report.get("cell_errors") or report.get("failure")), report
         for student in students:
             with tempfile.TemporaryDirectory() as folder:
                 for name, notebook in student_notebooks(root, assignment, student).items():

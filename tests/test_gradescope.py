@@ -321,8 +321,6 @@ def test_a_corrupt_toy_notebook_scores_zero_and_says_it_is_an_invalid_notebook(t
 
 @pytest.mark.slow
 @pytest.mark.skipif(not probe_isolation()["namespaces"], reason="no user namespaces: the sandbox hides nothing here")
-@pytest.mark.xfail(strict=True, reason="the sandbox hides the scratch course's solutions/ but not the unpacked "
-                                       "zip in <root>/source: KernelSandbox needs extra paths to hide")
 def test_student_code_cannot_read_the_unpacked_autograder(toy_gradescope, toy_uploads):
     notebook = nbformat.reads(toy_uploads[0]["ada"].decode(), as_version=4)
     add = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add")

@@ -45,6 +45,7 @@ def sandboxed_kernel(course, limits=SMALL, scratch_parent=None):
     """Start a sandboxed kernel for ``course`` whose cwd is a submission folder, as in grading."""
     cwd = course / "autograder" / "autograded" / "student" / "toy"
     cwd.mkdir(parents=True, exist_ok=True)
+    (cwd / "data.txt").write_text("submitted file")
     with KernelSandbox(course, limits, scratch_parent) as sandbox, grading_environment(sandbox.environment):
         config = Config()
         for section, values in sandbox.config.items():
@@ -106,17 +107,19 @@ def test_limits_come_from_the_sandbox_section_of_the_config():
 
 
 @needs_namespaces
-def test_student_code_sees_the_checks_but_not_the_gradebook_sources_or_other_submissions(course):
+def test_student_code_sees_the_checks_but_not_the_gradebook_sources_or_other_submissions_and_works_outside(course):
     with sandboxed_kernel(course) as (kernel, _, _):
         output, error = kernel.run("import os\n"
                                    f"root = {str(course)!r}\n"
                                    "print(sorted(os.listdir(root + '/autograder')), os.listdir(root + '/solutions'))\n"
                                    "print(open(root + '/autograder/checks/toy.py').read())\n"
-                                   "print(os.getcwd().endswith('student/toy'), open('probe.txt', 'w').write('ok'))")
+                                   "print(os.getcwd().startswith(root), open('data.txt').read(), open('probe.txt', 'w').write('ok'))")
     assert error is None, output
     assert "['checks'] []" in output
     assert "REFERENCE = 42" in output
-    assert "True 2" in output
+    # It works in a copy of its folder outside the course tree: what it writes never lands there.
+    assert "False submitted file 2" in output
+    assert not (course / "autograder" / "autograded" / "student" / "toy" / "probe.txt").exists()
     assert (course / "autograder" / "gradebook.db").read_text() == "secret grades"
 
 

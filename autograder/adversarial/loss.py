@@ -38,16 +38,16 @@ _fake.load_course_module = lambda *args, **kwargs: types.SimpleNamespace(**{
     "check_svm_loss_with_correct_class", "check_softmax_loss_bounds", "check_softmax_loss_at_init")})
 sys.modules["cs231kit.course"] = _fake
 """
-# Looks for the gradebook and the instructor's notebook above the working folder; if it found the
-# source, it would run its solutions and pass every test.
+# Looks for the gradebook and the instructor's notebook above the working folder and the course root;
+# if it found the source, it would run its solutions and pass every test.
 READ_COURSE_FILES = """
 import glob, json, os, sqlite3
 found = []
-here = os.getcwd()
-while here != '/':
-    found += glob.glob(os.path.join(here, 'solutions', '*', '*.ipynb')) + glob.glob(os.path.join(here, 'gradebook.db'))
-    found += glob.glob(os.path.join(here, 'autograder', 'gradebook.db'))
-    here = os.path.dirname(here)
+for here in (os.getcwd(), os.environ.get('CS231KIT_COURSE_ROOT', '/')):
+    while here != '/':
+        found += glob.glob(os.path.join(here, 'solutions', '*', '*.ipynb'))
+        found += glob.glob(os.path.join(here, 'autograder', 'gradebook.db'))
+        here = os.path.dirname(here)
 for path in found:
     if path.endswith('.ipynb'):
         for cell in json.load(open(path))['cells']:
@@ -87,11 +87,11 @@ CASES = [
          patches=[dict(WRONG_NAIVE_GRADIENT, new="    dW = dW / N\n    np.testing.assert_allclose = "
                        "np.testing.assert_array_equal = lambda *a, **k: None")],
          status="tamper suspected", failing=HONEST_FAILURES),
-    dict(name="eq_always_true", description="answers are float subclasses whose == is always True and whose "
-         "differences are 0", cell_edits=[_insert("svm_q4_answer",
+    dict(name="eq_always_true", description="an answer that is a float subclass whose == is always True and "
+         "whose differences are 0", cell_edits=[_insert("svm_q4_answer",
              "class Liar(float):\n    __eq__ = lambda self, other: True\n    __sub__ = __rsub__ = lambda self, other: 0.0\n"
-             "    __abs__ = lambda self: 0.0\nsvm_loss_at_init = Liar(42.0)\nsvm_loss_increase_with_correct_class = Liar(7.0)")],
-         status="graded", failing=["test_svm_q3_init", "test_svm_q4_correct_class"]),
+             "    __abs__ = lambda self: 0.0\nsvm_loss_increase_with_correct_class = Liar(7.0)")],
+         status="graded", failing=["test_svm_q4_correct_class"]),
     dict(name="reads_course_files", description="searches the folders above for the gradebook and the "
          "instructor's notebook, to run its solutions", patches=[WRONG_NAIVE_GRADIENT],
          cell_edits=[_insert("svm_loss_naive", READ_COURSE_FILES)], status="graded", failing=HONEST_FAILURES),
@@ -107,10 +107,10 @@ CASES = [
          patches=[dict(cell="svm_loss_naive", old="    N, C = X.shape[0], W.shape[1]\n",
                        new="    hog = np.ones((2**16, 2**16))\n    N, C = X.shape[0], W.shape[1]\n")],
          status="graded", failing=NAIVE_TESTS, test_statuses={t: "memory limit" for t in NAIVE_TESTS}),
-    dict(name="fork_bomb", description="forks until it cannot, then carries on",
-         cell_edits=[_insert("helpers", "import os, time\ntry:\n    while True:\n        if os.fork() == 0:\n"
-                             "            time.sleep(5)\n            os._exit(0)\nexcept OSError as error:\n"
-                             "    print('fork refused:', error)")],
+    dict(name="fork_bomb", description="after the last test, forks until it cannot; the children never exit",
+         cell_edits=[_insert("test_softmax_val_accuracy", "import os, time\ntry:\n    while True:\n"
+                             "        if os.fork() == 0:\n            time.sleep(3600)\n            os._exit(0)\n"
+                             "except OSError as error:\n    print('fork refused:', error)")],
          status="graded", failing=[]),
     dict(name="disk_filler", description="writes a file until the disk is full",
          cell_edits=[_insert("helpers", "try:\n    with open('filler.bin', 'wb') as f:\n        while True:\n"

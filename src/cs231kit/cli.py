@@ -38,10 +38,13 @@ def cmd_grade(args):
     print(describe_isolation(probe_isolation()))
     for path in write_reports(root, args.assignment, results):
         print(f"wrote {path}")
-    needs_attention = [r.student for r in results if r.score is None and r.status != "not submitted"]
-    if needs_attention:
-        print(f"{len(needs_attention)} submission(s) could not be graded and need attention: {', '.join(needs_attention)}")
-    return 1 if needs_attention else 0
+    ungraded = [r.student for r in results if r.score is None and r.status != "not submitted"]
+    suspected = [r.student for r in results if r.status == "tamper suspected"]
+    if ungraded:
+        print(f"{len(ungraded)} submission(s) could not be graded and need attention: {', '.join(ungraded)}")
+    if suspected:
+        print(f"{len(suspected)} submission(s) to review, tamper suspected (see report.json): {', '.join(suspected)}")
+    return 1 if ungraded or suspected else 0
 
 
 def cmd_gradescope(args):

@@ -78,12 +78,14 @@ class SubmissionGrader:
         Resource limits of each notebook.
     scratch_parent : str or Path, optional
         Shared parent of the scratch folders of parallel graders (each hidden from the others).
+    hidden : sequence of str or Path, optional
+        More paths that student code must not see (see :class:`~cs231kit.grading.sandbox.KernelSandbox`).
     """
 
-    def __init__(self, root, limits, scratch_parent=None):
+    def __init__(self, root, limits, scratch_parent=None, hidden=()):
         self.root = Path(root)
         self._stack = contextlib.ExitStack()
-        self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent))
+        self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent, hidden))
         self._stack.enter_context(grading_environment(self.sandbox.environment))
         self.api = make_api(root, sections=self.sandbox.config)
         self._references = {}
@@ -173,17 +175,17 @@ def record_caps(gradebook, assignment, student, notebooks, capped):
 _worker_grader = None
 
 
-def _start_worker(root, limits, scratch_parent):
+def _start_worker(root, limits, scratch_parent, hidden):
     """Pool initializer: one grader (sandbox, environment, nbgrader API) per worker process."""
     global _worker_grader
-    _worker_grader = SubmissionGrader(root, limits, scratch_parent)
+    _worker_grader = SubmissionGrader(root, limits, scratch_parent, hidden)
 
 
 def _grade_in_worker(assignment, student, max_score, feedback):
     return _worker_grader.grade(assignment, student, max_score, feedback)
 
 
-def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progress):
+def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progress, hidden):
     """Grade ``students`` with ``jobs`` worker processes (in this process when ``jobs == 1``).
 
     If a worker process dies, the submissions not yet graded are graded here, one at a time.
@@ -194,10 +196,10 @@ def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progres
         done = {}
         if jobs > 1 and len(students) > 1:
             done = _grade_in_pool(root, assignment, students, max_score, feedback, min(jobs, len(students)),
-                                  (limits, scratch), bar)
+                                  (limits, scratch, hidden), bar)
         remaining = [s for s in students if s not in done]
         if remaining:
-            grader = SubmissionGrader(root, limits, scratch)
+            grader = SubmissionGrader(root, limits, scratch, hidden)
             try:
                 done.update((s, _advance(bar, grader.grade(assignment, s, max_score, feedback))) for s in remaining)
             finally:
@@ -236,7 +238,7 @@ def _outcome_of(future, assignment, student, max_score):
         return failed_submission(student, assignment, max_score, f"grader worker failed: {error!r}"), None
 
 
-def grade_assignment(root, assignment, *, students=None, feedback=True, progress=True, jobs=None):
+def grade_assignment(root, assignment, *, students=None, feedback=True, progress=True, jobs=None, hidden=()):
     """Autograde the submissions of ``assignment`` under ``autograder/submitted/``.
 
     Parameters
@@ -253,6 +255,8 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
         Show a progress bar.
     jobs : int, optional
         Submissions graded at once, each in its own worker process (default: the number of cores).
+    hidden : sequence of str or Path, optional
+        Paths outside the course that student code must not see either.
 
     Returns
     -------
@@ -267,7 +271,7 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
         submitted = [s for s in submitted if s in students]
         missing = [s for s in missing if s in students]
     graded = _grade_all(root, assignment, submitted, max_score, feedback=feedback,
-                        jobs=jobs or os.cpu_count() or 1, progress=progress)
+                        jobs=jobs or os.cpu_count() or 1, progress=progress, hidden=[str(p) for p in hidden])
     for result, error in graded:
         if error:
             warnings.warn(f"no feedback HTML for {result.student}: {error.strip().splitlines()[-1]}", stacklevel=2)

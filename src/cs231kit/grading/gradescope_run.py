@@ -118,9 +118,10 @@ def find_notebook(submission_dir, released_name):
                   f"one to grade; upload only your notebook, named {released_name}")
 
 
-def grade_notebook(course, assignment, student, notebook, max_score):
+def grade_notebook(course, assignment, student, notebook, max_score, hidden=()):
     """Grade ``notebook`` as ``student``'s submission in the scratch ``course``; return its SubmissionResult.
 
+    ``hidden`` lists paths student code must not see (the unpacked autograder, the upload folder).
     An error of the autograder itself becomes a ``grading error`` result (with the traceback on
     stdout, which only instructors see), so that ``results.json`` is written in every case.
     """
@@ -128,7 +129,8 @@ def grade_notebook(course, assignment, student, notebook, max_score):
     target.mkdir(parents=True)
     shutil.copyfile(notebook, target / f"{assignment}.ipynb")
     try:
-        return grade_assignment(course, assignment, students=[student], feedback=False, progress=False, jobs=1)[0]
+        return grade_assignment(course, assignment, students=[student], feedback=False, progress=False, jobs=1,
+                                hidden=hidden)[0]
     except Exception as error:  # the student must get an explained result, whatever broke
         traceback.print_exc(file=sys.stdout)
         return SubmissionResult(student, assignment, GRADING_ERROR, None, max_score, (),
@@ -207,7 +209,9 @@ def run(root, assignment):
         if notebook is None:
             result, notes = SubmissionResult(student, assignment, MISSING_NOTEBOOK, None, max_score, (), note), []
         else:
-            result, notes = grade_notebook(course, assignment, student, notebook, max_score), [note] if note else []
+            private = [root / name for name in ("source", "submission", "results", "submission_metadata.json")]
+            result = grade_notebook(course, assignment, student, notebook, max_score, hidden=private)
+            notes = [note] if note else []
     results = gradescope_results(result, source_tests, notes, time.monotonic() - start)
     write_atomically(root / "results" / "results.json", json.dumps(results, indent=2))
     print(class_table([result]), describe_isolation(probe_isolation()), sep="\n")

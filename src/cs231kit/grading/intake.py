@@ -188,7 +188,7 @@ def cell_changes(cells, released):
 
 class RestoreCells(NbGraderPreprocessor):
     """Put the released nbgrader metadata back on every known cell (and the released type and source
-    on read-only cells); cells with unknown grade ids lose their nbgrader metadata."""
+    on read-only cells); cells with unknown, missing or malformed grade ids lose their nbgrader metadata."""
 
     def preprocess(self, nb, resources):
         """Restore the cells of one notebook from the gradebook."""
@@ -197,8 +197,9 @@ class RestoreCells(NbGraderPreprocessor):
             released = released_cells(gradebook, info["assignment"], info["notebook"])
         for cell in nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader")
-            if isinstance(meta, dict) and meta:
-                restore_cell(cell, released.get(meta.get("grade_id")))
+            if meta is not None:  # {} too: DeduplicateIds leaves it on all but the last copy, and
+                # OverwriteCells would fail on it with KeyError: 'grade_id'
+                restore_cell(cell, released.get(meta.get("grade_id")) if isinstance(meta, dict) else None)
         return nb, resources
 
 

@@ -138,6 +138,9 @@ class SandboxPlan:
         Name prefix of the cgroups of this sandbox (so that leftovers can be swept).
     status_dir : str
         Where the launcher writes why it ended a kernel (one JSON file per kernel).
+    work_parent : str
+        Where the launcher makes the kernel's working copy of the folder it was started in (outside
+        the course tree; files the student's code writes vanish with it).
     """
 
     limits: dict
@@ -146,6 +149,7 @@ class SandboxPlan:
     pids_cgroup_root: str | None
     cgroup_prefix: str
     status_dir: str
+    work_parent: str
 
     def to_environment(self):
         """``{ENVIRONMENT_VARIABLE: json}`` for the kernel's environment."""
@@ -197,27 +201,32 @@ class KernelSandbox:
     scratch_parent : str or Path, optional
         Where to create the scratch folder; the folder's siblings are hidden from the kernel, so
         parallel workers that share a parent cannot see each other's kernels.
+    hidden : sequence of str or Path, optional
+        More paths outside the course to hide (e.g. the unpacked Gradescope autograder).
     """
 
-    def __init__(self, root, limits, scratch_parent=None):
+    def __init__(self, root, limits, scratch_parent=None, hidden=()):
         self.root, self.limits, self.scratch_parent = Path(root), limits, scratch_parent
+        self.hidden = [Path(p) for p in hidden if Path(p).exists()]
         self.isolation = probe_isolation()
 
     def __enter__(self):
         self._scratch = tempfile.TemporaryDirectory(prefix="kernel-", dir=self.scratch_parent)
         scratch = Path(self._scratch.name)
-        for name in ("kernels", "runtime", "ipc", "status", "home"):
+        for name in ("kernels", "runtime", "ipc", "status", "home", "work"):
             (scratch / name).mkdir()
         self.status_dir = scratch / "status"
         _write_kernel_spec(scratch / "kernels" / KERNEL_NAME)
         private = [[str(scratch.parent), [str(scratch)]]] if self.scratch_parent else []
-        private += [[str(p), []] for p in _jupyter_runtime_dirs()]
+        private += [[str(p), []] for p in [*_jupyter_runtime_dirs(), *self.hidden]]
         self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
         plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
-                           self.isolation["namespaces"], *self._cgroups, str(self.status_dir))
+                           self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"))
         self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
                                       hidden=verification_hidden_paths(self.root, private, [scratch]))
-        self.environment = {**plan.to_environment(), "JUPYTER_PATH": str(scratch),
+        # The kernel runs outside the course tree: the hidden tests find the course through this variable.
+        self.environment = {**plan.to_environment(), "CS231KIT_COURSE_ROOT": str(self.root.resolve()),
+                            "JUPYTER_PATH": str(scratch),
                             "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
                             "MPLCONFIGDIR": str(scratch / "home"), "IPYTHONDIR": str(scratch / "home" / "ipython")}
         self.config = {"Execute": {"kernel_name": KERNEL_NAME}}

@@ -16,6 +16,7 @@ import ctypes
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -73,8 +74,9 @@ def run_kernel(plan, module, args):
     """Start the sandboxed kernel (or ``module``), wait for it within the wall-clock limit, return its exit code."""
     limits = plan.limits
     cgroup = _make_pids_cgroup(plan, limits["processes"])
+    workdir = working_copy(os.getcwd(), plan.work_parent)
     # Without namespaces the kernel gets its own process group, so that all of it can be killed.
-    child = subprocess.Popen(kernel_command(plan, module, args), start_new_session=not plan.namespaces,
+    child = subprocess.Popen(kernel_command(plan, module, args), start_new_session=not plan.namespaces, cwd=workdir,
                              preexec_fn=lambda: _limit_child(limits, cgroup))
     _forward_termination(child, plan)
     try:
@@ -88,7 +90,15 @@ def run_kernel(plan, module, args):
     finally:
         _kill_everything(child, plan)
         remove_cgroup(cgroup)
+        shutil.rmtree(workdir, ignore_errors=True)
     return code
+
+
+def working_copy(folder, parent):
+    """A fresh copy of ``folder`` (the submission's files, as nbgrader laid them out) inside ``parent``."""
+    workdir = Path(tempfile.mkdtemp(prefix="work-", dir=parent))
+    shutil.copytree(folder, workdir, dirs_exist_ok=True, symlinks=True)
+    return str(workdir)
 
 
 def kernel_command(plan, module, args):
