@@ -127,31 +127,3 @@ def assert_simulated_class_is_well_formed(notebook, simulated, assignment):
         assert set(student["failing"]) <= tests, student["name"]
         patched_sources(notebook, student)  # every patch applies exactly once
 
-
-def verified_tests_lost(assignment, students, root=REPO):
-    """``{student: {test cell: reason}}``: the tests each simulated student loses to the out-of-process
-    verification (the probes of ``autograder/verify/<assignment>.py``, run in the sandbox)."""
-    import tempfile
-
-    import nbformat
-
-    from cs231kit.grading import verify
-    from cs231kit.grading.sandbox import KernelSandbox, Limits
-    from cs231kit.grading.session import grading_environment
-    from cs231kit.grading.simulate import student_notebooks
-
-    probes = verify.load_probes(root, assignment)
-    backing, lost = verify.probes_by_test(probes), {}
-    with KernelSandbox(root, Limits()) as sandbox, grading_environment(sandbox.environment):
-        reference, report = verify.run_in_sandbox(sandbox, root, assignment,
-                                                  verify.assignment_program(root, assignment, [assignment]))
-        assert not (report.get("probe_errors") or report.get("cell_errors") or report.get("failure")), report
-        for student in students:
-            with tempfile.TemporaryDirectory() as folder:
-                for name, notebook in student_notebooks(root, assignment, student).items():
-                    nbformat.write(notebook, str(Path(folder) / name))
-                program = verify.assignment_program(root, assignment, [assignment], folder)
-                outputs, child_report = verify.run_in_sandbox(sandbox, root, assignment, program)
-            failed = verify.verify_outputs(probes, reference, outputs, child_report).failed_probes()
-            lost[student["name"]] = {test: failed[p] for test, names in backing.items() for p in names if p in failed}
-    return lost

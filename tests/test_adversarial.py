@@ -37,9 +37,8 @@ def test_the_corpus_has_at_least_25_cases_with_unique_names_and_known_tests():
         assert set(case.get("test_statuses", {})) <= set(case["failing"] or ()), case["name"]
 
 
-@pytest.fixture(scope="module")
-def graded_corpus(tmp_path_factory):
-    course = copy_course(REPO, tmp_path_factory.mktemp("adversarial") / "course")
+def _grade_corpus(course):
+    """Grade the corpus in ``course`` in one batch of two workers; return ``({name: result}, submissions unchanged)``."""
     for assignment in (ASSIGNMENT, "gradcheck"):  # gradcheck: for the notebook submitted to the wrong assignment
         shutil.copytree(REPO / "notebooks" / assignment, course / "notebooks" / assignment)
     with open(course / "nbgrader_config.py", "a") as config:
@@ -50,14 +49,15 @@ def graded_corpus(tmp_path_factory):
     results = grade_assignment(course, ASSIGNMENT, jobs=2, progress=False)
     write_reports(course, ASSIGNMENT, results)
     after = {p: p.read_bytes() for p in submitted.rglob("*") if p.is_file()}
-    return course, {r.student: r for r in results}, before == after
+    return {r.student: r for r in results}, before == after
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("adversarial")
-def test_every_bad_submission_ends_with_its_status_and_gains_no_point(graded_corpus):
-    course, results, _ = graded_corpus
+def test_every_bad_submission_ends_with_its_status_gains_no_point_and_the_batch_finishes(tmp_path):
+    course = copy_course(REPO, tmp_path / "course")
+    results, submissions_unchanged = _grade_corpus(course)
     points = release_points(course, ASSIGNMENT)
+
     outcomes = {case["name"]: (results[case["name"]].status, results[case["name"]].score) for case in CORPUS.CASES}
     expected = {case["name"]: (case["status"], _expected_score(case, points)) for case in CORPUS.CASES}
     assert outcomes == expected
@@ -66,16 +66,10 @@ def test_every_bad_submission_ends_with_its_status_and_gains_no_point(graded_cor
         assert result.reason or result.status == "graded", case["name"]
         tests = {t.name: t.status for t in result.tests}
         assert {t: tests[t] for t in case.get("test_statuses", {})} == case.get("test_statuses", {}), case["name"]
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("adversarial")
-def test_the_batch_finishes_leaves_submissions_untouched_and_reports_every_case(graded_corpus):
-    course, results, submissions_unchanged = graded_corpus
-    assert submissions_unchanged
-    assert set(results) == {case["name"] for case in CORPUS.CASES}
-    csv_text = (course / "autograder" / "reports" / ASSIGNMENT / "grades.csv").read_text()
-    assert all(case["name"] in csv_text for case in CORPUS.CASES)
     flagged = [name for name, r in results.items() if r.status == "tamper suspected"]
     assert all("tests patched?" in results[name].reason or "replaced trusted code" in results[name].reason
                for name in flagged)
+
+    assert submissions_unchanged and set(results) == {case["name"] for case in CORPUS.CASES}
+    csv_text = (course / "autograder" / "reports" / ASSIGNMENT / "grades.csv").read_text()
+    assert all(case["name"] in csv_text for case in CORPUS.CASES)

@@ -7,6 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from cs231kit.grading import verify
 from cs231kit.grading.demo import run_demo
 from cs231kit.grading.release import find_leaked_markers, generate_release
 from cs231kit.grading.session import COURSE_ORDER, grading_environment, list_assignments
@@ -66,5 +67,13 @@ def test_demo_gives_every_simulated_student_exactly_the_expected_score(assignmen
     (demo,) = run_demo(REPO, assignments=[assignment], progress=False, echo=lines.append)
     assert demo.mismatches == [], "\n".join(lines)
     by_student = {r.student: r for r in demo.results}
+    # Out-of-process verification agrees with the notebook's tests on every honest student: it takes
+    # away exactly the failing tests that a probe backs, no more (nobody loses an earned point, nobody
+    # is suspected) and no fewer (each probe checks what its tests check).
+    backed = set(verify.probes_by_test(verify.load_probes(REPO, assignment)))
+    for student in load_simulated_class(REPO, assignment):
+        result = by_student[student["name"]]
+        failing = backed if student["failing"] is None else set(student["failing"]) & backed
+        assert (result.status, set(result.unverified)) == ("graded", failing), (student["name"], result.reason)
     assert by_student["reference"].score == by_student["reference"].max_score
     assert by_student["blank"].score == 0.0

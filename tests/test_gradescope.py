@@ -174,7 +174,7 @@ def toy_zip(tmp_path_factory):
     course = make_toy_course(tmp_path_factory.mktemp("toy-zip") / "course")
     for name in ("checks", "verify"):
         (course / "autograder" / name).mkdir()
-        (course / "autograder" / name / f"{ASSIGNMENT}.py").write_text("# trusted grading code\n")
+        (course / "autograder" / name / f"{ASSIGNMENT}.py").write_text("# trusted grading code\nPROBES = ()\n")
     for name in NOT_SHIPPED:
         (course / name).parent.mkdir(parents=True, exist_ok=True)
         (course / name).write_text("grading state\n")
@@ -324,7 +324,7 @@ def test_a_corrupt_toy_notebook_scores_zero_and_says_it_is_an_invalid_notebook(t
 def test_student_code_cannot_read_the_unpacked_autograder(toy_gradescope, toy_uploads):
     notebook = nbformat.reads(toy_uploads[0]["ada"].decode(), as_version=4)
     add = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add")
-    add.source = (f"import pathlib\nseen = (pathlib.Path({str(toy_gradescope)!r}) / 'source').exists()\n"
+    add.source = (f"import pathlib\nseen = (pathlib.Path({str(toy_gradescope)!r}) / 'source' / 'course' / 'solutions').exists()\n"
                   "def add(a, b):\n    return None if seen else a + b")
     document = run_autograder(toy_gradescope, {"toy.ipynb": nbformat.writes(notebook).encode()})
     assert document["score"] == MAX_SCORE, "student code could see the autograder's source (solutions, checks)"

@@ -1,9 +1,7 @@
 """Out-of-process verification: its pure steps, and its agreement with the notebooks' own tests.
 
-The agreement test is the one that keeps verification honest in both directions: on every
-simulated student (the solution, the blank release and typical bugs), the tests it takes away
-are exactly the failing tests that a probe backs, no more (an honest student keeps every point
-the notebook gave) and no fewer (a probe checks what its tests check).
+The agreement of verification with the notebooks' tests on every simulated student is checked
+where the demo grades them (``tests/test_course.py``), from the verification the grading ran.
 """
 
 import numpy as np
@@ -12,8 +10,7 @@ import pytest
 from cs231kit.course import load_course_module
 from cs231kit.grading import outcomes, verify
 from cs231kit.grading.session import list_assignments
-from cs231kit.grading.simulate import load_simulated_class
-from notebook_cells import REPO, autograded_tests, read_notebook, verified_tests_lost
+from notebook_cells import REPO, autograded_tests, read_notebook
 
 ASSIGNMENTS = list_assignments(REPO)
 VERIFIED = [a for a in ASSIGNMENTS if (REPO / "autograder" / "verify" / f"{a}.py").is_file()]
@@ -32,18 +29,6 @@ def test_every_autograded_test_is_backed_by_a_probe_or_says_why_not(assignment):
     assert backed & unbacked == set()
     assert tests - backed - unbacked == set(), "autograded tests that no probe backs and IN_KERNEL_ONLY does not explain"
     assert all(reason.strip() for reason in module.IN_KERNEL_ONLY.values())
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("assignment", VERIFIED)
-def test_verification_takes_exactly_the_backed_failing_tests_of_each_simulated_student(assignment):
-    module = load_course_module(f"autograder/verify/{assignment}.py", root=REPO)
-    backed = set(verify.probes_by_test(module.PROBES))
-    students = load_simulated_class(REPO, assignment)
-    lost = verified_tests_lost(assignment, students)
-    for student in students:
-        failing = backed if student["failing"] is None else set(student["failing"]) & backed
-        assert set(lost[student["name"]]) == failing, (student["name"], lost[student["name"]])
 
 
 # ---------------------------------------------------------------- pure steps
@@ -97,5 +82,6 @@ def test_a_probe_that_failed_caps_only_the_tests_it_backs_and_flags_patched_test
     assert (capped.status, capped.score) == (outcomes.TAMPER_SUSPECTED, 1.0)
     assert [t.status for t in capped.tests] == [outcomes.FAILED_VERIFICATION, outcomes.PASSED, outcomes.FAILED]
     assert "tests patched?" in capped.reason and "t_value" in capped.reason
+    assert capped.unverified == ("t_value", "t_failed")
     clean = verify.VerificationReport((verify.Verdict("f", True), verify.Verdict("g", True)))
-    assert outcomes.apply_verification(result, clean, {"t_value": ["f"]}) is result
+    assert outcomes.apply_verification(result, clean, {"t_value": ["f"]}) == result

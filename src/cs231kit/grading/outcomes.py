@@ -5,7 +5,7 @@ Here every submission ends with a status and every test with a status and a reas
 act on; a failure to grade is never a score.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -44,7 +44,11 @@ class TestResult:
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    """The outcome of one submission: a status, the autograded score and the per-test results."""
+    """The outcome of one submission: a status, the autograded score and the per-test results.
+
+    ``unverified`` names the tests whose out-of-process verification failed (whatever the kernel
+    said about them; see :func:`apply_verification`).
+    """
 
     student: str
     assignment: str
@@ -53,6 +57,7 @@ class SubmissionResult:
     max_score: float
     tests: tuple = field(default_factory=tuple)
     reason: str = ""
+    unverified: tuple = ()
 
     @property
     def failed_tests(self):
@@ -176,22 +181,23 @@ def apply_verification(result, report, backing):
         ``{test name: [probe names]}``.
     """
     failed = report.failed_probes()
-    tests, capped = [], []
+    tests, capped, unverified = [], [], []
     for test in result.tests:
         reasons = [failed[p] for p in backing.get(test.name, ()) if p in failed]
+        unverified += [test.name] if reasons else []
         if reasons and test.status == PASSED:
             capped.append(test.name)
             test = TestResult(test.name, FAILED_VERIFICATION, 0.0, test.max_points,
                               f"passed in the notebook but failed the out-of-process verification: {reasons[0]}")
         tests.append(test)
     if not (capped or report.tampering):
-        return result
+        return replace(result, unverified=tuple(unverified))
     summary = _summarise_submission(result.student, result.assignment, tests)
     reasons = ([f"tests patched? {len(capped)} passed in the notebook but failed the out-of-process "
                 f"verification: {', '.join(capped)}"] if capped else [])
     reasons += [f"the solution cells replaced trusted code: {'; '.join(report.tampering)}"] if report.tampering else []
-    return SubmissionResult(result.student, result.assignment, TAMPER_SUSPECTED, summary.score, summary.max_score,
-                            summary.tests, "; ".join(reasons))
+    return replace(result, status=TAMPER_SUSPECTED, score=summary.score, max_score=summary.max_score,
+                   tests=summary.tests, reason="; ".join(reasons), unverified=tuple(unverified))
 
 
 def with_intake_notes(result, notes):
@@ -200,9 +206,7 @@ def with_intake_notes(result, notes):
     if not notes:
         return result
     status = TEST_CELLS_RESTORED if result.status == GRADED else result.status
-    reason = "; ".join(filter(None, [result.reason, *notes]))
-    return SubmissionResult(result.student, result.assignment, status, result.score, result.max_score,
-                            result.tests, reason)
+    return replace(result, status=status, reason="; ".join(filter(None, [result.reason, *notes])))
 
 
 # Why the sandbox ended a kernel (see cs231kit.grading.sandbox_kernel) -> submission status.

@@ -108,7 +108,10 @@ def load_probes(root, assignment):
     """The probes of ``autograder/verify/<assignment>.py``, or ``()`` if the assignment has none."""
     if not (Path(root) / "autograder" / "verify" / f"{assignment}.py").is_file():
         return ()
-    return tuple(load_course_module(f"autograder/verify/{assignment}.py", root=root).PROBES)
+    module = load_course_module(f"autograder/verify/{assignment}.py", root=root)
+    if not hasattr(module, "PROBES"):
+        raise ValueError(f"autograder/verify/{assignment}.py defines no PROBES (a tuple of cs231kit.grading.verify.Probe)")
+    return tuple(module.PROBES)
 
 
 def probes_by_test(probes):
