@@ -47,7 +47,8 @@ def demo_assignment(root, assignment, *, progress=True):
     """Write the simulated class of ``assignment`` into course ``root``, grade it, write reports."""
     start = time.perf_counter()
     expected = write_simulated_class(root, assignment, load_simulated_class(root, assignment))
-    results = grade_assignment(root, assignment, progress=progress)
+    # Only this assignment's class: the other assignments' students would be listed as 'not submitted'.
+    results = grade_assignment(root, assignment, students=list(expected), progress=progress)
     write_reports(root, assignment, results)
     return AssignmentDemo(assignment, results, expected, time.perf_counter() - start)
 
