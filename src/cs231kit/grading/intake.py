@@ -20,6 +20,8 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .verify import cell_text, nbgrader_metadata
+
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$", re.S | re.M)
 RENAMED, MISSING, INVALID, WRONG = "renamed notebook", "missing notebook", "invalid notebook", "wrong notebook"
@@ -128,20 +130,9 @@ def _load(path):
     return notebook, ""
 
 
-def _nbgrader(cell):
-    """A cell's ``nbgrader`` metadata (``{}`` when missing or malformed)."""
-    metadata = cell.get("metadata")
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
 def _grade_id(cell):
-    name = _nbgrader(cell).get("grade_id")
+    name = nbgrader_metadata(cell).get("grade_id")
     return name if isinstance(name, str) else None
-
-
-def _text(source):
-    return source if isinstance(source, str) else "".join(source) if isinstance(source, list) else ""
 
 
 def _lines(text):
@@ -176,9 +167,9 @@ def cell_changes(cells, released):
         if cell.get("cell_type") != original.cell_type:
             notes.append(f"{name} was changed from a {original.cell_type} cell to a {cell.get('cell_type')} cell; "
                          f"it was changed back")
-        if original.locked and _lines(_text(cell.get("source"))) != _lines(HIDDEN_TESTS.sub("", original.source)):
+        if original.locked and _lines(cell_text(cell.get("source"))) != _lines(HIDDEN_TESTS.sub("", original.source)):
             notes.append(f"{kind} {name} was edited; it was graded as released")
-        if {k: v for k, v in _nbgrader(cell).items() if k in original.metadata} != original.metadata:
+        if {k: v for k, v in nbgrader_metadata(cell).items() if k in original.metadata} != original.metadata:
             notes.append(f"the nbgrader metadata of {name} was changed; it was restored")
     unknown = sorted({n for n in by_id if n and n not in released})
     if unknown:

@@ -20,7 +20,6 @@ passed in the kernel but whose probe fails is the signature of patched tests.
 """
 
 import json
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,6 @@ import numpy as np
 from ..course import load_course_module
 
 CHILD_MODULE = "cs231kit.grading.verify_child"
-SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 KEY_SEPARATOR = "/"
 # Relative error above which an analytic gradient entry disagrees with the centred difference
 # of the same loss (float64, h = 1e-6; the lecture's "acceptable" bound near kinks is 1e-4).
@@ -126,10 +124,10 @@ def probes_by_test(probes):
 # ------------------------------------------------------------------ programs
 
 
-def _nbgrader(cell):
-    """The nbgrader metadata of a cell (``{}`` when missing or malformed)."""
-    meta = cell.get("metadata", {})
-    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+def nbgrader_metadata(cell):
+    """The ``nbgrader`` metadata of a notebook cell given as JSON (``{}`` when missing or malformed)."""
+    metadata = cell.get("metadata")
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return meta if isinstance(meta, dict) else {}
 
 
@@ -152,22 +150,24 @@ def program_cells(source, submitted=None):
     list of dict
         ``{"cell": grade id, "source": code}``.
     """
+    from .simulate import solution_text  # here: simulate loads nbformat, which the sandboxed child does not need
+
     students = {}
     for cell in (submitted or {}).get("cells", []):
         if not isinstance(cell, dict):
             continue
-        meta = _nbgrader(cell)
+        meta = nbgrader_metadata(cell)
         if meta.get("solution") and cell.get("cell_type") == "code" and meta.get("grade_id") not in students:
-            students[meta.get("grade_id")] = _text(cell.get("source", ""))
+            students[meta.get("grade_id")] = cell_text(cell.get("source", ""))
     program = []
     for cell in source["cells"]:
-        meta = _nbgrader(cell)
+        meta = nbgrader_metadata(cell)
         if cell.get("cell_type") != "code" or not meta.get("grade_id"):
             continue
         if meta.get("solution"):
-            code = SOLUTION_MARKER_LINE.sub("", _text(cell["source"])) if submitted is None else students.get(meta["grade_id"])
+            code = solution_text(cell_text(cell["source"])) if submitted is None else students.get(meta["grade_id"])
         elif meta.get("locked") and not meta.get("grade"):
-            code = _text(cell["source"])
+            code = cell_text(cell["source"])
         else:
             continue
         if code is not None:
@@ -175,8 +175,8 @@ def program_cells(source, submitted=None):
     return program
 
 
-def _text(source):
-    """Notebook cell source (a string or a list of lines) as one string."""
+def cell_text(source):
+    """Notebook cell source (a string or a list of lines) as one string; ``""`` when malformed."""
     return source if isinstance(source, str) else "".join(source) if isinstance(source, list) else ""
 
 
