@@ -7,6 +7,7 @@ tar.gz), served through ``file://`` URLs or a fake ``urlopen``.
 
 import hashlib
 import io
+import json
 import os
 import pickle
 import shutil
@@ -14,6 +15,8 @@ import tarfile
 import tracemalloc
 import urllib.error
 import urllib.request
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +25,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from cs231kit import _offline, data
-from cs231kit.data import DatasetError, OfflineFallbackWarning
+from cs231kit.course import COURSE_ROOT_ENV
+from cs231kit.data import DatasetError, DatasetNotDownloaded
 
 PER_BATCH = 220  # 5 batches: 1100 training images = 100 train + the last 1000 as val
 NUM_TEST = 30
@@ -96,7 +100,7 @@ def _cache_archive(cache, source):
 
 def test_load_cifar10_layout_shapes_and_pixels(cache, cifar):
     _cache_archive(cache, cifar["path"])
-    ds = data.load_cifar10(cache, download=False)
+    ds = data.load_cifar10(cache)
     n_train = 5 * PER_BATCH - data.CIFAR10_NUM_VAL
     assert (ds.name, ds.class_names) == ("cifar10", NAMES)
     assert ds.X_train.shape == (n_train, 32, 32, 3) and ds.X_val.shape == (1000, 32, 32, 3)
@@ -120,9 +124,9 @@ def test_modified_archive_is_rejected_by_md5(cache, cifar):
     payload = bytearray(archive.read_bytes())
     payload[len(payload) // 2] ^= 0xFF
     archive.write_bytes(bytes(payload))
-    for load in (data.load_cifar10, data.load_dataset):
+    for load in (data.load_cifar10, partial(data.load_dataset, "cifar10")):
         with pytest.raises(DatasetError, match=r"(?s)cifar-10-python\.tar\.gz.*md5.*Delete"):
-            load(cache_dir=cache) if load is data.load_dataset else load(cache)
+            load(cache_dir=cache)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "missing member", "code in pickle"])
@@ -247,39 +251,22 @@ def quick_offline(offline, monkeypatch):
     return offline
 
 
-@pytest.mark.parametrize("error", [urllib.error.URLError("no route to host"),
-                                   TimeoutError("timed out"), ConnectionRefusedError(111, "no")])
-def test_network_failure_falls_back_to_offline_with_one_warning(cache, quick_offline, monkeypatch,
-                                                                error):
-    def urlopen(request, timeout):
-        raise error
-
-    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    with pytest.warns(OfflineFallbackWarning) as caught:
-        ds = data.load_dataset("cifar10", cache_dir=cache)
-    assert ds is quick_offline and len(caught) == 1
-    message = str(caught[0].message)
-    assert "cs231kit data download" in message and f"{data.DATASET_ENV}=offline" in message
-    assert not (cache / data.CIFAR10_ARCHIVE).exists()
-
-
-def test_corrupt_download_is_an_error_not_a_fallback(cache, monkeypatch, recwarn):
-    _fake_server(monkeypatch, b"an html error page, not the archive")
-    with pytest.raises(DatasetError, match="corrupt"):
-        data.load_dataset("cifar10", cache_dir=cache)
-    assert list(cache.iterdir()) == [] and not recwarn.list
-
-
-def test_download_disabled_falls_back_to_offline(cache, quick_offline):
-    with pytest.warns(OfflineFallbackWarning, match="disabled"):
-        assert data.load_dataset(cache_dir=cache, download=False) is quick_offline
+def test_cifar10_not_cached_is_one_clear_line_and_nothing_is_downloaded(cache, monkeypatch):
+    requests = []
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *args, **kwargs: requests.append(args))
+    for load in (data.load_cifar10, partial(data.load_dataset, "cifar10")):
+        with pytest.raises(DatasetNotDownloaded, match="run `cs231kit data download`") as caught:
+            load(cache_dir=cache)
+        (line,) = caught.value._render_traceback_()  # what IPython shows instead of a traceback
+        assert line.startswith("DatasetNotDownloaded: this course uses CIFAR-10") and "\n" not in line
+    assert requests == [] and not cache.exists()
 
 
 def test_unknown_name_lists_valid_names(cache, monkeypatch):
     with pytest.raises(ValueError, match="cifar10, offline"):
         data.load_dataset("imagenet")
     monkeypatch.setenv(data.DATASET_ENV, "mnist")
-    with pytest.raises(ValueError, match="'mnist'"):
+    with pytest.raises(ValueError, match=r"'mnist' \(\$CS231KIT_DATASET\)"):
         data.load_dataset()
 
 
@@ -293,6 +280,61 @@ def test_environment_chooses_dataset_and_cache(cache, cifar, quick_offline, monk
     monkeypatch.setenv(data.DATASET_ENV, "cifar10")
     assert data.load_dataset().name == "cifar10"
     assert not recwarn.list
+
+
+# --------------------------------------------------------------------------- the course setting
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """A course folder with ``course.json`` choosing CIFAR-10, a notebook folder below it as the cwd,
+    and no personal override in the environment."""
+    monkeypatch.delenv(data.DATASET_ENV, raising=False)
+    monkeypatch.delenv(COURSE_ROOT_ENV, raising=False)
+    root = tmp_path / "course"
+    (root / "notebooks" / "loss").mkdir(parents=True)
+    (root / data.COURSE_SETTINGS_FILE).write_text(json.dumps({"dataset": "cifar10"}))
+    monkeypatch.chdir(root / "notebooks" / "loss")
+    return root
+
+
+def test_course_setting_is_found_upwards_from_the_cwd(course):
+    assert data.course_settings_path() == course / data.COURSE_SETTINGS_FILE
+    assert data.course_dataset() == "cifar10"
+
+
+def test_course_root_variable_points_at_the_setting(course, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert data.course_dataset() == data.DEFAULT_DATASET == "offline"  # nothing above: the default
+    monkeypatch.setenv(COURSE_ROOT_ENV, str(course))
+    assert data.course_dataset() == "cifar10"
+
+
+def test_personal_override_beats_the_course_but_not_what_the_grader_passes_on(course, monkeypatch):
+    monkeypatch.setenv(data.DATASET_ENV, "Offline")
+    assert data.course_dataset() == "offline"
+    assert data.dataset_environment(course)[data.DATASET_ENV] == "cifar10"
+    assert data.dataset_environment(course)[data.DATA_DIR_ENV] == str(data.data_dir())
+
+
+def test_course_setting_without_a_dataset_means_the_default(course):
+    (course / data.COURSE_SETTINGS_FILE).write_text("{}")
+    assert data.course_dataset() == "offline"
+
+
+@pytest.mark.parametrize("text, message", [("{not json", "not valid JSON"), ('["cifar10"]', "JSON object"),
+                                           ('{"dataset": "mnist"}', r"'mnist' \(.*course\.json\)")])
+def test_malformed_course_setting_is_an_error_naming_the_file(course, text, message):
+    (course / data.COURSE_SETTINGS_FILE).write_text(text)
+    with pytest.raises(ValueError, match=message):
+        data.course_dataset()
+
+
+def test_the_repository_ships_a_course_setting_that_loads():
+    root = Path(__file__).resolve().parents[1]
+    assert data.read_course_dataset(root / data.COURSE_SETTINGS_FILE) in data.DATASET_NAMES
 
 
 # --------------------------------------------------------------------------- the offline dataset

@@ -4,8 +4,8 @@ Run ``cs231kit --help`` (or ``cs231kit <command> --help``) from inside the cours
 """
 
 import argparse
+import os
 import sys
-import warnings
 from pathlib import Path
 
 from .course import find_course_root
@@ -69,7 +69,7 @@ def cmd_demo(args):
 
 
 def cmd_data(args):
-    """Download CIFAR-10 into the cache, or show which dataset would be used."""
+    """Download CIFAR-10 into the cache (download), or report the course's dataset without downloading (info)."""
     from . import data
 
     if args.action == "download":
@@ -78,16 +78,26 @@ def cmd_data(args):
         except (OSError, data.DatasetError) as error:
             print(f"CIFAR-10 could not be downloaded: {error}\n"
                   f"No archive was installed; a partial download, if any, stays in {data.data_dir()} as a .part file "
-                  f"and is resumed when you run the command again. Meanwhile the notebooks use the offline dataset.", file=sys.stderr)
+                  f"and is resumed when you run the command again.", file=sys.stderr)
             return 1
         return 0
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        dataset = data.load_dataset()
-    for w in caught:
-        print(f"warning: {w.message}")
-    print(f"dataset: {dataset.name}; train/val/test = {len(dataset.y_train)}/{len(dataset.y_val)}/{len(dataset.y_test)}; "
-          f"classes: {', '.join(dataset.class_names)}; cache: {data.data_dir()}")
+    return _data_info(data)
+
+
+def _data_info(data):
+    """Print which dataset the course uses and whether it is ready; exit code 1 if it cannot be loaded."""
+    setting = data.course_settings_path()
+    source = (f"${data.DATASET_ENV}" if os.environ.get(data.DATASET_ENV, "").strip()
+              else str(setting) if setting else f"the default (no {data.COURSE_SETTINGS_FILE} found)")
+    try:
+        name = data.course_dataset()
+        print(f"dataset: {name} (from {source}); cache: {data.data_dir()}")
+        dataset = data.load_dataset(name)
+    except (ValueError, OSError, data.DatasetError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"train/val/test = {len(dataset.y_train)}/{len(dataset.y_val)}/{len(dataset.y_test)}; "
+          f"classes: {', '.join(dataset.class_names)}")
     return 0
 
 

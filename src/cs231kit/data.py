@@ -1,27 +1,31 @@
 """Datasets for the linear classifiers: CIFAR-10, an offline stand-in, splits, preprocessing.
 
-Two datasets of the same shape are available, chosen by name or by ``$CS231KIT_DATASET``:
+Two datasets of the same shape are available:
 
-``"cifar10"``
-    CIFAR-10, downloaded once (over https, md5-verified, written atomically) into :func:`data_dir`.
-    Train is the first 49 000 training images, val the last 1 000, test the 10 000 test images.
 ``"offline"``
     32x32 patches of ten photographs bundled with scikit-image, one class per photograph, split by
     image region so that no training patch shares a pixel with a val or test patch (see
     :func:`load_offline_dataset`). It needs no network and builds in about a second; a linear
     classifier reaches roughly CIFAR-10-like accuracy on it.
+``"cifar10"``
+    CIFAR-10, downloaded only by an explicit ``cs231kit data download`` (over https, md5-verified,
+    written atomically) into :func:`data_dir`. Train is the first 49 000 training images, val the
+    last 1 000, test the 10 000 test images.
 
-:func:`load_dataset` falls back to the offline set, with one :class:`OfflineFallbackWarning`, when
-CIFAR-10 is not cached and cannot be downloaded. A :class:`Dataset` holds raw uint8 images;
-:func:`make_splits` applies the CS231n protocol (train / val / test / dev) and
+The course chooses one of them in ``course.json`` at the course root (``{"dataset": "offline"}``);
+students' notebooks, the grader and ``cs231kit data info`` all read it with :func:`course_dataset`,
+so visible accuracy bars and grading use the same data. Nothing is downloaded implicitly: if the
+course chose CIFAR-10 and it is not cached, :func:`load_dataset` raises :class:`DatasetNotDownloaded`
+(one line in a notebook) instead of silently using other data. A :class:`Dataset` holds raw uint8
+images; :func:`make_splits` applies the CS231n protocol (train / val / test / dev) and
 :func:`preprocess_linear` turns the splits into what a linear classifier eats: flattened float32
 rows, minus the training mean image, with the bias column of ones appended last.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +34,12 @@ import platformdirs
 
 from cs231kit import _cifar10, _offline
 from cs231kit._cifar10 import DatasetError
+from cs231kit.course import COURSE_ROOT_ENV
 
 __all__ = [
-    "CIFAR10_URL", "CIFAR10_MD5", "DATASET_ENV", "DATA_DIR_ENV", "DATASET_NAMES",
-    "Dataset", "DatasetError", "OfflineFallbackWarning", "data_dir", "download_cifar10",
+    "CIFAR10_URL", "CIFAR10_MD5", "DATASET_ENV", "DATA_DIR_ENV", "DATASET_NAMES", "DEFAULT_DATASET",
+    "COURSE_SETTINGS_FILE", "Dataset", "DatasetError", "DatasetNotDownloaded", "data_dir",
+    "course_settings_path", "read_course_dataset", "course_dataset", "dataset_environment", "download_cifar10",
     "load_cifar10", "load_offline_dataset", "load_dataset",
     "Splits", "make_splits", "LinearData", "preprocess_linear", "append_bias",
 ]
@@ -43,6 +49,8 @@ CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 DATASET_ENV = "CS231KIT_DATASET"
 DATA_DIR_ENV = "CS231KIT_DATA"
 DATASET_NAMES = ("cifar10", "offline")
+DEFAULT_DATASET = "offline"
+COURSE_SETTINGS_FILE = "course.json"
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
 CIFAR10_NUM_VAL = 1000
 DEFAULT_NUM_TEST = 1000
@@ -50,8 +58,15 @@ DEFAULT_NUM_DEV = 500
 DEFAULT_DEV_FRACTION = 0.05
 
 
-class OfflineFallbackWarning(UserWarning):
-    """CIFAR-10 was unavailable, so :func:`load_dataset` returned the offline dataset."""
+class DatasetNotDownloaded(FileNotFoundError):
+    """The course uses CIFAR-10 but it is not in the cache; ``cs231kit data download`` fetches it.
+
+    In a notebook IPython shows only its one-line message, not a traceback.
+    """
+
+    def _render_traceback_(self):
+        """What IPython displays instead of the traceback (list of lines)."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
@@ -140,15 +155,13 @@ def download_cifar10(cache_dir=None, *, url=CIFAR10_URL, md5=CIFAR10_MD5, progre
     return archive
 
 
-def load_cifar10(cache_dir=None, *, download=True):
-    """Load CIFAR-10 from the cached archive, downloading it first if allowed and needed.
+def load_cifar10(cache_dir=None):
+    """Load CIFAR-10 from the cached archive (never downloads: see :func:`download_cifar10`).
 
     Parameters
     ----------
     cache_dir : path-like, optional
         Directory of the archive; default :func:`data_dir`.
-    download : bool
-        Download the archive if it is not cached.
 
     Returns
     -------
@@ -158,19 +171,16 @@ def load_cifar10(cache_dir=None, *, download=True):
 
     Raises
     ------
-    FileNotFoundError
-        The archive is not cached and ``download`` is False.
+    DatasetNotDownloaded
+        The archive is not cached.
     DatasetError
         The archive is corrupt (wrong md5, or unreadable); it is never used.
     """
     archive = _archive_path(cache_dir)
-    if download:
-        download_cifar10(cache_dir, md5=CIFAR10_MD5)
-    elif not archive.exists():
-        raise FileNotFoundError(f"CIFAR-10 is not cached at {archive}; "
-                                f"run `cs231kit data download`.")
-    else:
-        _cifar10.check_md5(archive, CIFAR10_MD5)
+    if not archive.exists():
+        raise DatasetNotDownloaded(f"this course uses CIFAR-10, which is not downloaded yet ({archive}): "
+                                   f"run `cs231kit data download` in a terminal, then run this cell again.")
+    _cifar10.check_md5(archive, CIFAR10_MD5)
     X, y, X_test, y_test, class_names = _cifar10.read_archive(archive)
     num_train = len(X) - CIFAR10_NUM_VAL
     return Dataset("cifar10", class_names, X[:num_train], y[:num_train], X[num_train:],
@@ -201,57 +211,137 @@ def load_offline_dataset():
     return Dataset("offline", _offline.CLASS_NAMES, *arrays)
 
 
-def _fallback(reason):
-    """Warn once that the offline dataset replaces CIFAR-10, and build it."""
-    warnings.warn(
-        f"CIFAR-10 is not cached and {reason}; using the offline dataset (patches of "
-        f"scikit-image photographs) instead. To get CIFAR-10 run `cs231kit data download`, "
-        f"or set {DATASET_ENV}=offline to silence this warning.",
-        OfflineFallbackWarning,
-        stacklevel=3,
-    )
-    return load_offline_dataset()
-
-
-def load_dataset(name=None, *, cache_dir=None, download=True):
-    """Load a dataset by name, falling back to the offline one if CIFAR-10 is unavailable.
+def course_settings_path(start=None):
+    """The course's setting file ``course.json``, if there is one.
 
     Parameters
     ----------
-    name : {"cifar10", "offline"}, optional
-        Default: ``$CS231KIT_DATASET``, else ``"cifar10"``.
+    start : str or Path, optional
+        Folder to search upwards from; defaults to the current working directory.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``$CS231KIT_COURSE_ROOT/course.json`` when that variable is set (None if the file is not
+        there), else the nearest ``course.json`` in ``start`` or a folder above it, else None.
+    """
+    if os.environ.get(COURSE_ROOT_ENV):
+        candidates = [Path(os.environ[COURSE_ROOT_ENV])]
+    else:
+        here = Path(start or os.getcwd()).resolve()
+        candidates = [here, *here.parents]
+    return next((folder / COURSE_SETTINGS_FILE for folder in candidates
+                 if (folder / COURSE_SETTINGS_FILE).is_file()), None)
+
+
+def _checked_name(name, where):
+    """``name`` lower-cased if it is a dataset name, else a ValueError saying where it came from."""
+    checked = str(name).strip().lower()
+    if checked not in DATASET_NAMES:
+        raise ValueError(f"unknown dataset {name!r} ({where}); valid names: {', '.join(DATASET_NAMES)}")
+    return checked
+
+
+def read_course_dataset(path):
+    """The dataset a course setting file chooses.
+
+    Parameters
+    ----------
+    path : str or Path or None
+        A ``course.json``; None or a missing file means no setting.
+
+    Returns
+    -------
+    str
+        Its ``"dataset"``, else :data:`DEFAULT_DATASET` (``"offline"``).
+
+    Raises
+    ------
+    ValueError
+        The file is not a JSON object, or names no known dataset.
+    """
+    if path is None or not Path(path).is_file():
+        return DEFAULT_DATASET
+    try:
+        settings = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ValueError(f"{path} is not valid JSON ({error})") from None
+    if not isinstance(settings, dict):
+        raise ValueError(f'{path} must hold a JSON object such as {{"dataset": "offline"}}')
+    return _checked_name(settings.get("dataset", DEFAULT_DATASET), str(path))
+
+
+def course_dataset(start=None):
+    """The name of the dataset in use, as students' notebooks and ``cs231kit data info`` see it.
+
+    Parameters
+    ----------
+    start : str or Path, optional
+        Where to look for ``course.json`` (see :func:`course_settings_path`); default: the cwd.
+
+    Returns
+    -------
+    str
+        ``$CS231KIT_DATASET`` if set (an individual override, and how the grader hands the course's
+        choice to its sandboxed kernels), else the course's setting (:func:`read_course_dataset`).
+
+    Raises
+    ------
+    ValueError
+        The name is not one of :data:`DATASET_NAMES`, or ``course.json`` is malformed.
+    """
+    override = os.environ.get(DATASET_ENV, "").strip()
+    if override:
+        return _checked_name(override, f"${DATASET_ENV}")
+    return read_course_dataset(course_settings_path(start))
+
+
+def dataset_environment(root):
+    """Environment variables that hand a course's dataset to processes that cannot read the course.
+
+    The grader passes them to its sandboxed kernels and verification children, so that they use the
+    course's setting (never the grader's own ``$CS231KIT_DATASET``) and its CIFAR-10 cache.
+
+    Parameters
+    ----------
+    root : str or Path
+        The course root.
+
+    Returns
+    -------
+    dict of str
+        ``{"CS231KIT_DATASET": <the setting of root/course.json>, "CS231KIT_DATA": str(data_dir())}``.
+    """
+    return {DATASET_ENV: read_course_dataset(Path(root) / COURSE_SETTINGS_FILE), DATA_DIR_ENV: str(data_dir())}
+
+
+def load_dataset(name=None, *, cache_dir=None):
+    """Load the course's dataset, or the one named; never downloads.
+
+    Parameters
+    ----------
+    name : {"offline", "cifar10"}, optional
+        Default: :func:`course_dataset` (``$CS231KIT_DATASET``, else ``course.json``, else offline).
     cache_dir : path-like, optional
         CIFAR-10 cache directory; default :func:`data_dir`.
-    download : bool
-        Allow downloading CIFAR-10 if it is not cached.
 
     Returns
     -------
     Dataset
-        CIFAR-10 if it is cached or could be downloaded; otherwise (not cached, and the download
-        failed with a network error or was not allowed) the offline dataset, after one
-        :class:`OfflineFallbackWarning`.
 
     Raises
     ------
     ValueError
         Unknown dataset name.
+    DatasetNotDownloaded
+        CIFAR-10 is asked for but not cached (``cs231kit data download`` fetches it).
     DatasetError
-        The CIFAR-10 archive is corrupt (this is never treated as a network failure).
+        The CIFAR-10 archive is corrupt.
     """
-    name = (name or os.environ.get(DATASET_ENV, "").strip() or "cifar10").lower()
-    if name not in DATASET_NAMES:
-        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASET_NAMES)}")
+    name = course_dataset() if name is None else _checked_name(name, "the name asked for")
     if name == "offline":
         return load_offline_dataset()
-    if not _archive_path(cache_dir).exists():
-        if not download:
-            return _fallback("downloading is disabled (download=False)")
-        try:
-            download_cifar10(cache_dir, md5=CIFAR10_MD5)
-        except OSError as error:  # URLError, HTTPError, timeouts, DNS: all OSError subclasses
-            return _fallback(f"could not be downloaded ({error})")
-    return load_cifar10(cache_dir, download=False)
+    return load_cifar10(cache_dir)
 
 
 @dataclass(frozen=True)

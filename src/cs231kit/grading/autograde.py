@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..data import dataset_environment
 from . import verify
 from .intake import inspect_submission, released_cells
 from .outcomes import (FAILED_VERIFICATION, SubmissionResult, apply_verification, collect_graded_submission,
@@ -86,7 +87,7 @@ class SubmissionGrader:
         self.root = Path(root)
         self._stack = contextlib.ExitStack()
         self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent, hidden))
-        self._stack.enter_context(grading_environment(self.sandbox.environment))
+        self._stack.enter_context(grading_environment({**dataset_environment(root), **self.sandbox.environment}))
         self.api = make_api(root, sections=self.sandbox.config)
         self._references = {}
 

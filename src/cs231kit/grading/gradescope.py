@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 
 import cs231kit
+from cs231kit.data import COURSE_SETTINGS_FILE
 
 from .demo import _NOT_COPIED
 
@@ -104,12 +105,13 @@ def build_autograder_zip(root, assignment, output=None):
 def course_files(root, assignment):
     """``{path inside course/: file}`` of everything grading ``assignment`` needs.
 
-    The course's ``nbgrader_config.py``, ``solutions/<assignment>/`` and its grading code under
+    The course's ``nbgrader_config.py``, its ``course.json`` (the dataset setting) if it has one,
+    ``solutions/<assignment>/`` and its grading code under
     ``autograder/`` (:func:`grading_code_folders`); the kit's ``pyproject.toml``, ``README.md`` and
     ``src/cs231kit/`` (from :func:`package_root`).
     """
     root = Path(root)
-    parts = [(root / "nbgrader_config.py", "nbgrader_config.py"),
+    parts = [(root / "nbgrader_config.py", "nbgrader_config.py"), (root / COURSE_SETTINGS_FILE, COURSE_SETTINGS_FILE),
              (root / "solutions" / assignment, f"solutions/{assignment}")]
     parts += [(folder, f"autograder/{folder.name}") for folder in grading_code_folders(root)]
     package = package_root(root)

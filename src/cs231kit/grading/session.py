@@ -11,8 +11,8 @@ import warnings
 from pathlib import Path
 
 GRADING_ENVIRONMENT = {
-    # Notebooks are graded on the bundled offline dataset: no network, same result everywhere.
-    "CS231KIT_DATASET": "offline",
+    # The dataset is the course's setting (course.json), added per course by the grader
+    # (cs231kit.data.dataset_environment): kernels cannot read the course tree.
     "MPLBACKEND": "Agg",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     # One BLAS thread per kernel: several threads fighting over 2 cores made a notebook 3x slower.
