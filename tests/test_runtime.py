@@ -114,3 +114,34 @@ def test_stub_error_is_one_line_naming_the_function(capsys):
 
 def test_outside_ipython_stub_errors_are_left_alone():
     assert runtime.show_stubs_briefly() is False
+
+
+class _FakeKernelShell:
+    kernel = object()
+
+
+@pytest.mark.parametrize("argument, environ, in_kernel, expected", [
+    (True, {"CS231KIT_PROGRESS": "0"}, False, True), (False, {}, True, False),  # an explicit choice wins
+    (None, {}, True, True), (None, {"CS231KIT_PROGRESS": "0"}, True, False), (None, {}, False, False)])
+def test_automatic_progress_only_in_notebooks_and_never_under_grading(monkeypatch, argument, environ, in_kernel,
+                                                                       expected):
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: _FakeKernelShell() if in_kernel else None)
+    assert runtime.in_jupyter_kernel() is in_kernel
+    assert runtime.show_progress(argument, environ) is expected
+
+
+def test_grading_turns_automatic_progress_off():
+    from cs231kit.grading.session import GRADING_ENVIRONMENT
+
+    assert GRADING_ENVIRONMENT[runtime.PROGRESS_ENV] == "0"
+
+
+def test_automatic_bar_waits_before_it_appears(capsys):
+    with runtime.progress_bar(range(3), progress=None, desc="quick") as bar:
+        assert bar.disable  # not in a kernel: no bar at all
+    with runtime.progress_bar(range(3), progress=True, desc="asked for") as bar:
+        assert not bar.disable and bar.delay == 0
+        list(bar)
+    assert "asked for" in capsys.readouterr().err

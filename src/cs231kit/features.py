@@ -8,7 +8,8 @@ chunk at a time does (inside the feature functions).
 """
 
 import numpy as np
-from tqdm.auto import tqdm
+
+from cs231kit.runtime import progress_bar
 
 DEFAULT_CHUNK_SIZE = 1000
 """Images per chunk: a float64 copy of 1000 CIFAR-sized images is 24.6 MB."""
@@ -32,7 +33,7 @@ def _checked_block(fn, chunk, start):
     return block
 
 
-def extract_features(images, feature_fns, *, chunk_size=DEFAULT_CHUNK_SIZE, dtype=np.float32, progress=True,
+def extract_features(images, feature_fns, *, chunk_size=DEFAULT_CHUNK_SIZE, dtype=np.float32, progress=None,
                      desc="features"):
     """Apply feature functions to a batch of images chunk by chunk and stack their outputs side by side.
 
@@ -47,8 +48,9 @@ def extract_features(images, feature_fns, *, chunk_size=DEFAULT_CHUNK_SIZE, dtyp
         Images per call; peak memory grows with it, the call overhead shrinks.
     dtype : numpy dtype, optional
         Dtype of the result.
-    progress : bool, optional
-        Show a tqdm progress bar counted in images.
+    progress : bool or None, optional
+        Show a tqdm progress bar counted in images; None (default): in notebooks, for extractions
+        longer than a second, but not under grading (:func:`cs231kit.runtime.show_progress`).
     desc : str, optional
         Label of the progress bar.
 
@@ -71,7 +73,7 @@ def extract_features(images, feature_fns, *, chunk_size=DEFAULT_CHUNK_SIZE, dtyp
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
     N = len(images)
     out, widths = None, None
-    with tqdm(total=N, disable=not progress, desc=desc, unit="img") as bar:
+    with progress_bar(total=N, progress=progress, desc=desc, unit="img") as bar:
         for start in range(0, N, chunk_size):
             chunk = images[start:start + chunk_size]
             blocks = [_checked_block(fn, chunk, start) for fn in fns]

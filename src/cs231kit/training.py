@@ -11,9 +11,9 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from cs231kit.gradcheck import validate_loss_output
+from cs231kit.runtime import progress_bar
 
 
 def sgd(w, dw, state=None):
@@ -137,7 +137,7 @@ def train_linear_classifier(
     seed=0,
     update_rule=None,
     lr_schedule=None,
-    progress=False,
+    progress=None,
     on_divergence="raise",
 ):
     """Train the weights of a linear classifier by minibatch gradient descent.
@@ -170,8 +170,9 @@ def train_linear_classifier(
     lr_schedule : callable, optional
         ``learning_rate = lr_schedule(iteration)`` for iterations 0, 1, ...: stored in the state as
         ``"learning_rate"`` before every update (the ``learning_rate`` argument is then unused).
-    progress : bool, optional
-        Show a tqdm progress bar.
+    progress : bool or None, optional
+        Show a tqdm progress bar (removed when the run ends); None (default): in notebooks, for
+        runs longer than a second, but not under grading (:func:`cs231kit.runtime.show_progress`).
     on_divergence : {"raise", "stop"}, optional
         On a NaN/inf loss or gradient, raise :class:`TrainingDiverged`, or stop and return the
         result with ``diverged=True``.
@@ -197,7 +198,7 @@ def train_linear_classifier(
     state = {"learning_rate": learning_rate}
     name = getattr(loss_fn, "__name__", "loss function")
     history, last_finite_W = [], W
-    for iteration in tqdm(range(num_iters), disable=not progress, desc="training"):
+    for iteration in progress_bar(range(num_iters), progress=progress, desc="training", leave=False):
         batch = rng.integers(0, X.shape[0], size=batch_size)
         loss, dW = validate_loss_output(loss_fn(W, X[batch], y[batch], reg), W, name=name, allow_nonfinite=True)
         if lr_schedule is not None:
@@ -283,7 +284,7 @@ def tune_hyperparameters(
     num_iters=500,
     batch_size=200,
     seed=0,
-    progress=False,
+    progress=None,
 ):
     """Grid search over learning rates and regularisation strengths by validation accuracy.
 
@@ -301,8 +302,9 @@ def tune_hyperparameters(
     learning_rates, regs : iterable of float
     num_iters, batch_size, seed : int, optional
         As for :func:`train_linear_classifier`.
-    progress : bool, optional
-        Show a tqdm progress bar over the grid.
+    progress : bool or None, optional
+        Show a tqdm progress bar over the grid (one step per run), and one for the run in progress;
+        None (default): as for :func:`train_linear_classifier`.
 
     Returns
     -------
@@ -312,10 +314,10 @@ def tune_hyperparameters(
     grid = list(itertools.product(learning_rates, regs))
     results, histories = {}, {}
     best_val, best_params, best_W = float("nan"), None, None
-    for learning_rate, reg in tqdm(grid, disable=not progress, desc="tuning"):
+    for learning_rate, reg in progress_bar(grid, progress=progress, desc="tuning", unit="run"):
         run = train_linear_classifier(
             loss_fn, X_train, y_train, learning_rate=learning_rate, reg=reg, num_iters=num_iters,
-            batch_size=batch_size, num_classes=num_classes, seed=seed, on_divergence="stop",
+            batch_size=batch_size, num_classes=num_classes, seed=seed, on_divergence="stop", progress=progress,
         )
         histories[learning_rate, reg] = run.loss_history
         if run.diverged:

@@ -14,6 +14,8 @@ GRADING_ENVIRONMENT = {
     # The dataset is the course's setting (course.json), added per course by the grader
     # (cs231kit.data.dataset_environment): kernels cannot read the course tree.
     "MPLBACKEND": "Agg",
+    # The kit's automatic progress bars would clutter the graded notebooks and their feedback.
+    "CS231KIT_PROGRESS": "0",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     # One BLAS thread per kernel: several threads fighting over 2 cores made a notebook 3x slower.
     "OMP_NUM_THREADS": "1",
