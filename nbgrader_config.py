@@ -48,3 +48,22 @@ c.GenerateFeedback.preprocessors = [
     "cs231kit.grading.feedback.HideTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# The student release (cs231kit.grading.stubs): stubs that raise NotImplementedError naming the function
+# and what it must return, answer cells that start as None (an unanswered question never stops Run All),
+# and the kernel's full language_info (JupyterLab does not mark a fresh release as modified).
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "cs231kit.grading.stubs.ClearSolutionsWithMessages",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "cs231kit.grading.stubs.CompleteLanguageInfo",
+]
