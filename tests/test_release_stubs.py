@@ -177,3 +177,24 @@ def test_notebooks_carry_the_kernels_full_language_info(folder, assignment):
     kernel = kernel_language_info()
     assert {k: v for k, v in info.items() if k != "version"} == {k: v for k, v in kernel.items() if k != "version"}
     assert info["version"].split(".")[:2] == kernel["version"].split(".")[:2]
+
+
+@pytest.mark.slow
+def test_run_all_on_a_fresh_release_stops_at_the_first_function_with_one_line_naming_it():
+    """Questions come before the first function in the loss notebook: they must not stop Run All."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = REPO / "notebooks" / "loss" / "loss.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    with pytest.raises(CellExecutionError):
+        NotebookClient(notebook, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    ran = [c for c in notebook.cells if c.cell_type == "code" and c.get("execution_count")]
+    errors = [o for c in ran for o in c.outputs if o.output_type == "error"]
+    assert len(errors) == 1 and ran[-1].outputs[-1] is errors[0]
+    assert errors[0].traceback == ["NotImplementedError: svm_loss_naive: not written yet (it must return (loss, dW))"]
+    printed = "".join(o.get("text", "") for c in ran for o in c.outputs if o.output_type == "stream")
+    assert printed.count("not answered yet") >= 4  # the questions before svm_loss_naive: said, not raised
+    assert "dataset: offline" in printed
