@@ -28,7 +28,15 @@ META = "batches.meta"
 _CHUNK = 1 << 20
 
 
-class DatasetError(RuntimeError):
+class OneLineInNotebooks:
+    """Mixin of exceptions whose message says everything: IPython shows that line, not a traceback."""
+
+    def _render_traceback_(self):
+        """What IPython displays instead of the traceback (list of lines)."""
+        return [f"{type(self).__name__}: {self}"]
+
+
+class DatasetError(OneLineInNotebooks, RuntimeError):
     """A dataset file is corrupt or incomplete; the message names the file and the remedy."""
 
 

@@ -33,7 +33,7 @@ import numpy as np
 import platformdirs
 
 from cs231kit import _cifar10, _offline
-from cs231kit._cifar10 import DatasetError
+from cs231kit._cifar10 import DatasetError, OneLineInNotebooks
 from cs231kit.course import COURSE_ROOT_ENV
 
 __all__ = [
@@ -58,15 +58,11 @@ DEFAULT_NUM_DEV = 500
 DEFAULT_DEV_FRACTION = 0.05
 
 
-class DatasetNotDownloaded(FileNotFoundError):
+class DatasetNotDownloaded(OneLineInNotebooks, FileNotFoundError):
     """The course uses CIFAR-10 but it is not in the cache; ``cs231kit data download`` fetches it.
 
     In a notebook IPython shows only its one-line message, not a traceback.
     """
-
-    def _render_traceback_(self):
-        """What IPython displays instead of the traceback (list of lines)."""
-        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
