@@ -175,7 +175,7 @@ def load_cifar10(cache_dir=None):
     archive = _archive_path(cache_dir)
     if not archive.exists():
         raise DatasetNotDownloaded(f"this course uses CIFAR-10, which is not downloaded yet ({archive}): "
-                                   f"run `cs231kit data download` in a terminal, then run this cell again.")
+                                   f"run `cs231kit data download` in a terminal first.")
     _cifar10.check_md5(archive, CIFAR10_MD5)
     X, y, X_test, y_test, class_names = _cifar10.read_archive(archive)
     num_train = len(X) - CIFAR10_NUM_VAL
