@@ -198,3 +198,11 @@ def test_run_all_on_a_fresh_release_stops_at_the_first_function_with_one_line_na
     printed = "".join(o.get("text", "") for c in ran for o in c.outputs if o.output_type == "stream")
     assert printed.count("not answered yet") >= 4  # the questions before svm_loss_naive: said, not raised
     assert "dataset: offline" in printed
+
+
+def test_a_function_without_docstring_or_return_is_still_named():
+    namespace = {}
+    exec(stub_source("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION", "add"), namespace)
+    with pytest.raises(NotImplementedError) as caught:
+        namespace["add"](1, 2)
+    assert str(caught.value) == "add: not written yet"

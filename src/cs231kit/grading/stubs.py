@@ -77,7 +77,7 @@ def _returns_section(docstring):
 
 
 def _describe_returns(function, region_end_line):
-    """What ``function`` (an ``ast.FunctionDef``) must return, in a few words."""
+    """What ``function`` (an ``ast.FunctionDef``) must return, in a few words, or None if nothing says."""
     entries = _returns_section(ast.get_docstring(function))
     if len(entries) == 1:
         name, kind = entries[0]
@@ -88,7 +88,7 @@ def _describe_returns(function, region_end_line):
              and node.lineno > region_end_line]
     if after:
         return ast.unparse(after[-1].value)  # a tuple comes in parentheses
-    return "what its docstring says"
+    return None
 
 
 def _enclosing_function(tree, line_number):
@@ -153,7 +153,8 @@ def region_stub(source, region, cell_name, tree=None):
     begin, end = region
     function = _enclosing_function(tree, begin + 1) if tree is not None else None
     if function is not None:
-        message = f"{function.name}: not written yet (it must return {_describe_returns(function, end + 1)})"
+        returns = _describe_returns(function, end + 1)
+        message = f"{function.name}: not written yet" + (f" (it must return {returns})" if returns else "")
         return [NOT_WRITTEN, *_raise_lines(message)]
     outside = "\n".join(lines[:begin] + lines[end + 1:])
     answers = ANSWER_PLACEHOLDER.findall(outside)
