@@ -4,11 +4,12 @@ progress bars that show in notebooks but not in grading logs.
 :func:`limit_blas_threads` and :func:`show_stubs_briefly` are called from the read-only setup cell
 of every notebook (importing the kit has no side effects).
 
-BLAS libraries start one thread per core they *see*. A container limited to one CPU by a cgroup
-quota (Binder) still sees all of the host's cores, and so does a kernel pinned to a few cores, so
-numpy's matrix products run many threads that fight over one CPU: a notebook took 115 s instead of
-8 s that way. :func:`usable_cpus` counts what the kernel may actually use (its CPU affinity and the
-cgroup v1 or v2 CPU quota) and :func:`limit_blas_threads` sizes the thread pools to it.
+BLAS libraries start one thread per core they *see*. OpenBLAS honours the CPU affinity (taskset)
+but not a cgroup CPU quota: a container limited to one CPU (Binder) still sees all of the host's
+cores, so numpy's matrix products run several spinning threads that fight over one CPU. Measured on
+a busy 2-core machine, the completed ``loss`` notebook in a 1-CPU cgroup took 380 s that way and
+84 s with one thread. :func:`usable_cpus` counts what the kernel may actually use (its CPU affinity
+and the cgroup v1 or v2 CPU quota) and :func:`limit_blas_threads` sizes the thread pools to it.
 """
 
 import math
