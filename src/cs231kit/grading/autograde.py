@@ -58,14 +58,18 @@ def autograded_max_score(api, assignment):
     """Total points of the assignment's autograded test cells, from the gradebook."""
     gradebook = api.gradebook
     try:
-        total = 0.0
-        for notebook in gradebook.find_assignment(assignment).notebooks:
-            solution_names = {c.name for c in notebook.solution_cells}
-            total += sum(c.max_score for c in notebook.grade_cells
-                         if c.cell_type == "code" and c.name not in solution_names)
-        return total
+        return autograded_max(gradebook.find_assignment(assignment))
     finally:
         gradebook.close()
+
+
+def autograded_max(assignment):
+    """Total points of the autograded test cells of a gradebook ``nbgrader.api.Assignment``."""
+    total = 0.0
+    for notebook in assignment.notebooks:
+        solution_names = {c.name for c in notebook.solution_cells}
+        total += sum(c.max_score for c in notebook.grade_cells if c.cell_type == "code" and c.name not in solution_names)
+    return total
 
 
 class SubmissionGrader:

@@ -71,8 +71,8 @@ class SubmissionResult:
 
     @property
     def written_score(self):
-        """Points of the answers graded by hand so far (pending ones count nothing)."""
-        return sum(t.points or 0.0 for t in self.tests if t.status == MANUAL)
+        """Points of the answers graded by hand; ``None`` while one of them waits for a grader."""
+        return None if self.manual_pending else sum(t.points for t in self.tests if t.status == MANUAL)
 
     @property
     def written_max(self):
@@ -82,7 +82,7 @@ class SubmissionResult:
     @property
     def total(self):
         """Autograded plus hand-graded points, once nothing is pending; ``None`` before (or when not graded)."""
-        return None if self.score is None or self.manual_pending else self.score + self.written_score
+        return None if self.score is None or self.written_score is None else self.score + self.written_score
 
     @property
     def total_max(self):
@@ -141,19 +141,21 @@ def _summarise_error(error_outputs):
     return f"{last.get('ename')}: {last.get('evalue')}".strip()
 
 
-def collect_graded_submission(gradebook, assignment, student, autograded_dir):
+def collect_graded_submission(gradebook, assignment, student, autograded_dir=None):
     """Build the :class:`SubmissionResult` of a submission that nbgrader autograded.
 
     Parameters
     ----------
     gradebook : nbgrader.api.Gradebook
     assignment, student : str
-    autograded_dir : Path
-        ``autograder/autograded/<student>/<assignment>``, holding the executed notebooks.
+    autograded_dir : Path, optional
+        ``autograder/autograded/<student>/<assignment>``, holding the executed notebooks (their errors
+        explain failed tests); without it the results hold the scores only.
     """
     tests = []
     for notebook in gradebook.find_assignment(assignment).notebooks:
-        tests += notebook_test_results(gradebook, notebook, student, Path(autograded_dir) / f"{notebook.name}.ipynb")
+        path = None if autograded_dir is None else Path(autograded_dir) / f"{notebook.name}.ipynb"
+        tests += notebook_test_results(gradebook, notebook, student, path)
     return _summarise_submission(student, assignment, tests)
 
 
@@ -169,11 +171,11 @@ def notebook_test_results(gradebook, notebook, student, autograded_path):
     notebook : nbgrader.api.Notebook
         The assignment's notebook (its cells and their maximum scores).
     student : str
-    autograded_path : Path
+    autograded_path : Path or None
         The executed notebook (its error outputs explain failed tests); may be missing.
     """
     solution_names = {c.name for c in notebook.solution_cells}
-    errors = cell_errors(autograded_path) if Path(autograded_path).exists() else {}
+    errors = cell_errors(autograded_path) if autograded_path and Path(autograded_path).exists() else {}
     graded = gradebook.find_submission_notebook(notebook.name, notebook.assignment.name, student)
     grades = {g.name: g for g in graded.grades}
     return [_test_result(cell, grades.get(cell.name), cell.cell_type == "code" and cell.name not in solution_names,
