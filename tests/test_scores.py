@@ -4,7 +4,7 @@ written answers pending until a grader scores them, then the same total.
 Views: the CLI table, grades.csv, report.json, the feedback HTML header, ``nbgrader export`` (run as
 a command) and the Formgrader's data (nbgrader's API, which its pages call). One batch of the loss
 assignment: the solution (written answers pending), the blank release (blank answers are a graded
-0), a typical bug, and a patched comparison whose tests are capped by the verification.
+0) and a typical bug; then a verification cap, and a grader's scores.
 """
 
 import csv
@@ -24,16 +24,16 @@ from cs231kit.grading import reports
 from cs231kit.grading.autograde import grade_assignment
 from cs231kit.grading.demo import copy_course
 from cs231kit.grading.feedback import latex_to_mathml
-from cs231kit.grading.gradebook import VERIFICATION_ERROR
+from cs231kit.grading.export import gradebook_result
+from cs231kit.grading.gradebook import VERIFICATION_ERROR, record_verification
 from cs231kit.grading import outcomes
-from cs231kit.grading.outcomes import FAILED_VERIFICATION, MANUAL, SubmissionResult
+from cs231kit.grading.outcomes import MANUAL, SubmissionResult
 from cs231kit.grading.session import make_api
 from cs231kit.grading.simulate import write_simulated_class
 from notebook_cells import REPO
 
 ASSIGNMENT = "loss"
 STUDENTS = ("reference", "blank", "svm_grad_sign_flipped")
-ADVERSARIAL = ("allclose_patched",)
 # A grader's scores for the reference's written answers (out of 1 point each).
 # A row of the CLI table: student, autograded "s / m", written ("pending (k points)", "w / m" or "-"), total.
 TABLE_ROW = re.compile(r"^(\S+)\s+(\S+) / (\S+)\s+(pending \(.*?\)|\S+ / \S+|-)\s+(\S+ / \S+|-)\s")
@@ -67,14 +67,6 @@ def test_latex_becomes_mathml_outside_code_spans():
     assert "`price = $5$`" in converted and "$" not in converted.replace("`price = $5$`", "")
 
 
-def test_class_summary_counts_have_integer_ticks():
-    results = [_result([None]), SubmissionResult("bo", "toy", "graded", 3.0, 3.0, ())]
-    figure = reports.plot_class_summary(results)
-    scores_ax, tests_ax = figure.axes
-    assert all(float(t).is_integer() for t in scores_ax.get_yticks())
-    assert all(float(t).is_integer() for t in tests_ax.get_xticks())
-
-
 # ---------------------------------------------------------------- every view of one graded class (slow)
 
 def _views(course, results, exported_csv):
@@ -89,7 +81,7 @@ def _views(course, results, exported_csv):
         views["csv"][row["student"]] = _row_view(row)
     for entry in json.loads((folder / "report.json").read_text())["submissions"]:
         views["json"][entry["student"]] = (entry["score"], entry["max_score"], entry["manual_pending"] > 0, entry["total"])
-    for student in STUDENTS + ADVERSARIAL:
+    for student in STUDENTS:
         views["feedback"][student] = _feedback_view(_feedback_path(course, student))
     for row in csv.DictReader(io.StringIO(exported_csv)):
         if row["assignment"] == ASSIGNMENT:
@@ -146,10 +138,8 @@ def graded_class(tmp_path_factory):
     course = copy_course(REPO, tmp_path_factory.mktemp("scores") / "course")
     shutil.copytree(REPO / "notebooks" / ASSIGNMENT, course / "notebooks" / ASSIGNMENT)
     simulated = load_course_module(f"autograder/simulated/{ASSIGNMENT}.py", root=REPO).STUDENTS
-    adversarial = load_course_module(f"autograder/adversarial/{ASSIGNMENT}.py", root=REPO).CASES
-    write_simulated_class(course, ASSIGNMENT, [s for s in simulated if s["name"] in STUDENTS]
-                          + [c for c in adversarial if c["name"] in ADVERSARIAL])
-    results = _grade(course, STUDENTS + ADVERSARIAL)
+    write_simulated_class(course, ASSIGNMENT, [s for s in simulated if s["name"] in STUDENTS])
+    results = _grade(course, STUDENTS)
     return course, results
 
 
@@ -169,20 +159,33 @@ def test_every_view_shows_the_same_scores_and_pending_written_answers(graded_cla
 
 
 @pytest.mark.slow
-def test_verification_caps_are_autograded_zeros_with_a_reason_never_manual_scores(graded_class):
+def test_verification_caps_are_autograded_zeros_with_a_reason_never_over_a_graders_score(graded_class):
     course, results = graded_class
-    patched = next(r for r in results if r.student == "allclose_patched")
-    capped = [t.name for t in patched.tests if t.status == FAILED_VERIFICATION]
-    assert capped
-    gradebook = make_api(course).gradebook
+    student, capped, overridden = "svm_grad_sign_flipped", "test_svm_naive_known_answer", "test_l2_penalty_visible"
+    before = next(r for r in results if r.student == student)
+    api = make_api(course)
+    gradebook = api.gradebook
     try:
-        grades = {g.name: g for n in gradebook.find_submission(ASSIGNMENT, "allclose_patched").notebooks for g in n.grades}
-        assert all(grades[name].auto_score == 0.0 for name in capped)
-        assert all(g.manual_score is None for g in grades.values())
+        grades = _grades(gradebook, student)
+        assert grades[capped].auto_score == grades[overridden].auto_score == 1.0
+        grades[overridden].manual_score = 1.0  # a grader's decision
+        gradebook.db.commit()
+        record_verification(gradebook, ASSIGNMENT, student, {capped: "probe 'svm' differs", overridden: "probe 'l2'"},
+                            course / "autograder" / "autograded" / student / ASSIGNMENT)
+        grades = _grades(gradebook, student)
+        assert (grades[capped].auto_score, grades[capped].manual_score) == (0.0, None)
+        assert (grades[overridden].auto_score, grades[overridden].manual_score) == (0.0, 1.0)
+        assert gradebook_result(gradebook, ASSIGNMENT, student).score == before.score - 1.0
     finally:
         gradebook.close()
-    page = _feedback_path(course, "allclose_patched").read_text()
-    assert page.count(f"{VERIFICATION_ERROR}:") >= len(capped)
+    assert api.generate_feedback(ASSIGNMENT, student, force=True)["success"]
+    page = html.unescape(_feedback_path(course, student).read_text())
+    assert f"{VERIFICATION_ERROR}: probe 'svm' differs" in page
+    assert _feedback_view(_feedback_path(course, student))[0] == before.score - 1.0
+
+
+def _grades(gradebook, student):
+    return {g.name: g for n in gradebook.find_submission(ASSIGNMENT, student).notebooks for g in n.grades}
 
 
 @pytest.mark.slow
@@ -212,7 +215,7 @@ def test_a_graders_scores_reach_every_view_and_survive_grading_again(graded_clas
     assert reference.total == reference.score + sum(HUMAN_SCORES.values())
     gradebook = make_api(course).gradebook
     try:
-        grades = {g.name: g for n in gradebook.find_submission(ASSIGNMENT, "reference").notebooks for g in n.grades}
+        grades = _grades(gradebook, "reference")
         assert {name: grades[name].manual_score for name in HUMAN_SCORES} == HUMAN_SCORES
         assert not any(grades[name].needs_manual_grade for name in HUMAN_SCORES)
     finally:

@@ -23,6 +23,7 @@ from pathlib import Path
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
+from traitlets.config import Config
 
 TEMPLATE_NAME = "cs231kit_feedback"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -121,10 +122,16 @@ class FeedbackExporter(HTMLExporter):
     """nbconvert's HTML exporter with the kit's feedback template (``c.GenerateFeedback.exporter_class``).
 
     nbgrader's API forces ``HTMLExporter.template_name = 'feedback'`` when it writes feedback; this
-    class sets its own template after configuration, so the Formgrader's exporter keeps its own.
+    class sets its own template in its own configuration section, so the Formgrader's exporter keeps its own.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.extra_template_basedirs = [*self.extra_template_basedirs, str(TEMPLATE_DIR)]
-        self.template_name = TEMPLATE_NAME
+    def __init__(self, config=None, **kwargs):
+        config = Config(config or {})
+        # This class's own section wins over HTMLExporter's. nbgrader's template folder (set by
+        # GenerateFeedback) becomes a search path, so that the template can extend 'feedback/index.html.j2'.
+        nbgrader_templates = config.HTMLExporter.get("extra_template_basedirs", [])
+        config.FeedbackExporter.extra_template_basedirs = [*nbgrader_templates, str(TEMPLATE_DIR)]
+        config.FeedbackExporter.extra_template_paths = [*config.HTMLExporter.get("extra_template_paths", []),
+                                                        *nbgrader_templates]
+        config.FeedbackExporter.template_name = TEMPLATE_NAME
+        super().__init__(config=config, **kwargs)
