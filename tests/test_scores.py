@@ -55,6 +55,7 @@ def test_written_answers_are_pending_until_all_are_graded_then_the_total_counts_
     graded = _result([0.5, 1.0])
     assert (graded.manual_pending, graded.written_score, graded.total) == (0, 1.5, 3.5)
     assert reports.score_parts(graded) == ("2 / 3", "1.5 / 2", "3.5 / 5")
+    assert "written answers: 1 submission(s) waiting for a grader, 1 graded" in reports.class_summary([pending, graded])
     row = next(csv.DictReader(io.StringIO(reports.grades_csv([pending]))))
     assert (row["score"], row["max_score"], row["manual_pending"], row["written_score"], row["total"]) == \
         ("2", "3", "1", "", "")

@@ -114,7 +114,8 @@ def most_failed_tests(results):
 
 
 def class_summary(results, top=10):
-    """Plain text for the instructor: submissions by status, score statistics, the tests failed most often."""
+    """Plain text for the instructor: submissions by status, score statistics, written answers still to
+    grade, the tests failed most often."""
     graded = [r.score for r in results if r.score is not None]
     statuses = {}
     for r in results:
@@ -125,6 +126,10 @@ def class_summary(results, top=10):
         lines.append(f"autograded score (out of {full:g}): mean {sum(graded) / len(graded):.1f}, "
                      f"median {sorted(graded)[len(graded) // 2]:g}, min {min(graded):g}, max {max(graded):g}, "
                      f"full marks {sum(score == full for score in graded)}")
+    written = [r for r in results if r.score is not None and r.written_max]
+    if written:
+        waiting = sum(r.manual_pending > 0 for r in written)
+        lines.append(f"written answers: {waiting} submission(s) waiting for a grader, {len(written) - waiting} graded")
     failed = most_failed_tests(results)[:top]
     lines.append("tests failed most often:" if failed else "no test failed")
     lines += [f"  {count:>4} / {len(graded)}  {name}" for name, count in failed]
