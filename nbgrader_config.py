@@ -41,11 +41,14 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 # Feedback without the source of hidden tests (nbgrader's default feedback shows them), not even
-# quoted in the traceback of a failing test.
+# quoted in the traceback of a failing test; with the kit's scores (written answers pending until a
+# grader scores them), maths as MathML (no MathJax from a CDN: it renders offline) and wrapped lines.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "cs231kit.grading.feedback.ScoreSummary",
     "nbgrader.preprocessors.ClearHiddenTests",
     "cs231kit.grading.feedback.HideTestTracebacks",
+    "cs231kit.grading.feedback.RenderMaths",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
@@ -67,3 +70,9 @@ c.GenerateAssignment.preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
     "cs231kit.grading.stubs.CompleteLanguageInfo",
 ]
+
+c.GenerateFeedback.exporter_class = "cs231kit.grading.feedback.FeedbackExporter"
+
+# `nbgrader export` writes the kit's scores (autograded, written answers pending until graded, total),
+# the same numbers as `cs231kit grade`'s grades.csv, instead of one sum in which pending answers are 0.
+c.ExportApp.plugin_class = "cs231kit.grading.export.ScoresExportPlugin"

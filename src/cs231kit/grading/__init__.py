@@ -9,10 +9,15 @@ The steps, each in its own module and each with one concern:
 4. :mod:`.autograde` autograde every submission of an assignment, one nbgrader run per student,
                       each in the :mod:`.sandbox` (kernel launcher: :mod:`.sandbox_kernel`), in parallel
 5. :mod:`.verify`    verify the graded functions out of process (:mod:`.verify_child` runs in the sandbox)
-6. :mod:`.outcomes`  turn the gradebook, the autograded notebooks and the verification into explained results
-7. :mod:`.reports`   write the grades CSV and JSON report atomically, and render the class table
-8. :mod:`.feedback`  feedback HTML without hidden tests, not even in tracebacks
-9. :mod:`.gradescope` / :mod:`.gradescope_run`  build a Gradescope autograder zip / grade one upload with it
-10. :mod:`.simulate`  build simulated submissions (reference, blank, typical bugs, the adversarial corpus)
-11. :mod:`.demo`      the main job: release, simulate a class, grade it, check the expected scores
+6. :mod:`.gradebook` what the kit writes into the gradebook (verification caps as autograded zeros),
+                      never over a grader's work
+7. :mod:`.outcomes`  turn the gradebook, the autograded notebooks and the verification into explained
+                      results: one definition of the scores (autograded, written pending, total)
+8. :mod:`.reports`   write the grades CSV and JSON report atomically, and render the class table
+9. :mod:`.feedback`  feedback HTML with the same scores, without hidden tests (not even in tracebacks),
+                      maths as MathML (offline), wrapped lines
+10. :mod:`.export`   ``nbgrader export`` plugin writing the same scores
+11. :mod:`.gradescope` / :mod:`.gradescope_run`  build a Gradescope autograder zip / grade one upload with it
+12. :mod:`.simulate`  build simulated submissions (reference, blank, typical bugs, the adversarial corpus)
+13. :mod:`.demo`      the main job: release, simulate a class, grade it, check the expected scores
 """

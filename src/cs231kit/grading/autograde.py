@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from ..data import dataset_environment
 from . import verify
+from .gradebook import name_unnamed_student, read_grader_review, record_verification, restore_grader_review
 from .intake import inspect_submission, released_cells
 from .outcomes import (FAILED_VERIFICATION, SubmissionResult, apply_verification, collect_graded_submission,
                        failed_submission, with_intake_notes)
@@ -58,14 +59,18 @@ def autograded_max_score(api, assignment):
     """Total points of the assignment's autograded test cells, from the gradebook."""
     gradebook = api.gradebook
     try:
-        total = 0.0
-        for notebook in gradebook.find_assignment(assignment).notebooks:
-            solution_names = {c.name for c in notebook.solution_cells}
-            total += sum(c.max_score for c in notebook.grade_cells
-                         if c.cell_type == "code" and c.name not in solution_names)
-        return total
+        return autograded_max(gradebook.find_assignment(assignment))
     finally:
         gradebook.close()
+
+
+def autograded_max(assignment):
+    """Total points of the autograded test cells of a gradebook ``nbgrader.api.Assignment``."""
+    total = 0.0
+    for notebook in assignment.notebooks:
+        solution_names = {c.name for c in notebook.solution_cells}
+        total += sum(c.max_score for c in notebook.grade_cells if c.cell_type == "code" and c.name not in solution_names)
+    return total
 
 
 class SubmissionGrader:
@@ -101,19 +106,40 @@ class SubmissionGrader:
         if intake.status:
             return SubmissionResult(student, assignment, intake.status, None, max_score, (), intake.reason), None
         self.sandbox.clear_endings()
-        outcome = self.api.autograde(assignment, student, force=True, create=True)
+        outcome = self._autograde_keeping_grader_work(assignment, student)
         if not outcome["success"]:
             error_text = f"{outcome.get('error')}\n{outcome.get('log')}"
             return failed_submission(student, assignment, max_score, error_text, self.sandbox.endings()), None
-        coursedir = self.api.coursedir
-        autograded_dir = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
         gradebook = self.api.gradebook
         try:
-            result = collect_graded_submission(gradebook, assignment, student, autograded_dir)
+            result = collect_graded_submission(gradebook, assignment, student, self._autograded_dir(assignment, student))
             result = with_intake_notes(self._verified(result, gradebook), intake.notes)
         finally:
             gradebook.close()
         return result, (self._feedback(assignment, student) if feedback else None)
+
+    def _autograded_dir(self, assignment, student):
+        """``autograder/autograded/<student>/<assignment>``."""
+        coursedir = self.api.coursedir
+        return Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+
+    def _autograde_keeping_grader_work(self, assignment, student):
+        """nbgrader's autograde of one submission, then the grader's review flags put back and the student
+        named (see :mod:`cs231kit.grading.gradebook`); returns nbgrader's outcome."""
+        gradebook = self.api.gradebook
+        try:
+            review = read_grader_review(gradebook, assignment, student)
+        finally:
+            gradebook.close()
+        outcome = self.api.autograde(assignment, student, force=True, create=True)
+        gradebook = self.api.gradebook
+        try:
+            name_unnamed_student(gradebook, student)
+            if outcome["success"]:
+                restore_grader_review(gradebook, assignment, student, review)
+        finally:
+            gradebook.close()
+        return outcome
 
     def _intake(self, assignment, student):
         """:func:`~cs231kit.grading.intake.inspect_submission` of one student's folder."""
@@ -138,8 +164,9 @@ class SubmissionGrader:
         report = verify.verify_outputs(probes, self._reference(result.assignment, probes, notebooks), outputs,
                                        child_report)
         verified = apply_verification(result, report, verify.probes_by_test(probes))
-        capped = [t.name for t in verified.tests if t.status == FAILED_VERIFICATION]
-        record_caps(gradebook, result.assignment, result.student, notebooks, capped)
+        capped = {t.name: t.reason for t in verified.tests if t.status == FAILED_VERIFICATION}
+        record_verification(gradebook, result.assignment, result.student, capped,
+                            self._autograded_dir(result.assignment, result.student))
         return verified
 
     def _reference(self, assignment, probes, notebooks):
@@ -159,18 +186,6 @@ class SubmissionGrader:
         """Write the feedback HTML of one graded submission; return the error text or None."""
         outcome = self.api.generate_feedback(assignment, student, force=True)
         return None if outcome["success"] else (outcome.get("error") or outcome.get("log") or "unknown error")
-
-
-def record_caps(gradebook, assignment, student, notebooks, capped):
-    """Give the ``capped`` test cells a manual score of 0 in the gradebook, so that nbgrader's own
-    exports and feedback agree with the kit's reports."""
-    if not capped:
-        return
-    for notebook in notebooks:
-        for grade in gradebook.find_submission_notebook(notebook, assignment, student).grades:
-            if grade.name in capped:
-                grade.manual_score = 0.0
-    gradebook.db.commit()
 
 
 _worker_grader = None

@@ -1,19 +1,46 @@
-"""A feedback preprocessor: tracebacks of test cells shortened to their error message.
+"""Feedback HTML: the kit's scores, maths that render offline, no hidden test and no cut lines.
 
-nbgrader's ``ClearHiddenTests`` removes hidden tests from the cell source, but a failing hidden
-test's traceback quotes the failing lines (and the ``### BEGIN HIDDEN TESTS`` marker) in the
-feedback. The checks of this kit put everything a student needs into the error message, so
-feedback keeps ``ename: evalue`` and drops the quoted code.
+nbgrader's feedback adds every graded cell into one score out of the whole assignment, so an answer
+still waiting for a grader reads ``0.0 / 1.0``; it loads MathJax from a CDN (raw ``$...$`` without a
+network) and keeps long output lines on one line. Here, configured in ``nbgrader_config.py``:
+
+- :class:`ScoreSummary` puts the kit's scores into the header (autograded, written answers pending
+  until graded, the total once they are; :func:`cs231kit.grading.reports.score_parts`) and marks
+  pending answers as such;
+- :class:`RenderMaths` turns the LaTeX of markdown cells into MathML, which browsers draw without
+  any script;
+- :class:`FeedbackExporter` renders with the template ``templates/cs231kit_feedback`` (nbgrader's
+  feedback without MathJax, with wrapped code and output);
+- :class:`HideTestTracebacks`: nbgrader's ``ClearHiddenTests`` removes hidden tests from the cell
+  source, but a failing hidden test's traceback quotes the failing lines (and the ``### BEGIN HIDDEN
+  TESTS`` marker). The checks of this kit put everything a student needs into the error message, so
+  feedback keeps ``ename: evalue`` and drops the quoted code.
 """
 
+import re
+from pathlib import Path
+
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
+from traitlets.config import Config
+
+TEMPLATE_NAME = "cs231kit_feedback"
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+# $$display$$ or $inline$ maths (not an escaped \$), and code spans, which keep their dollars.
+_MATHS_OR_CODE = re.compile(r"(?P<code>`+)(?:.|\n)*?(?P=code)|(?<!\\)\$\$(?P<display>.+?)\$\$|(?<![\\$])\$(?P<inline>[^$\n]+?)\$",
+                            re.DOTALL)
 
 
-class HideTestTracebacks(Preprocessor):
+class _EnabledPreprocessor(Preprocessor):
+    """An nbconvert preprocessor that is on when listed (nbconvert's are off by default)."""
+
+    enabled = Bool(True, help="on when listed in GenerateFeedback.preprocessors").tag(config=True)
+
+
+class HideTestTracebacks(_EnabledPreprocessor):
     """Replace each error traceback of a graded test cell by its last line, ``"ename: evalue"``."""
-
-    enabled = Bool(True, help="nbconvert preprocessors are off by default; this one is on when listed").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         """Shorten the tracebacks of one cell if it is a graded test cell (not a student's answer)."""
@@ -23,3 +50,88 @@ class HideTestTracebacks(Preprocessor):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
         return cell, resources
+
+
+def latex_to_mathml(text):
+    """Replace the ``$...$`` and ``$$...$$`` maths of markdown text by MathML (code spans are kept).
+
+    A formula that cannot be converted stays as it was.
+
+    Parameters
+    ----------
+    text : str
+        Markdown source.
+
+    Returns
+    -------
+    str
+    """
+    from latex2mathml.converter import convert
+
+    def replace(match):
+        if match.group("code"):
+            return match.group(0)
+        display = match.group("display") is not None
+        try:
+            return convert(match.group("display" if display else "inline").strip(), display="block" if display else "inline")
+        except Exception:  # latex2mathml raises many kinds of errors on LaTeX it does not know
+            return match.group(0)
+
+    return _MATHS_OR_CODE.sub(replace, text)
+
+
+class RenderMaths(_EnabledPreprocessor):
+    """Markdown cells with their maths as MathML (see :func:`latex_to_mathml`)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        """Convert the maths of one markdown cell."""
+        if cell.cell_type == "markdown":
+            cell.source = latex_to_mathml(cell.source)
+        return cell, resources
+
+
+class ScoreSummary(_EnabledPreprocessor):
+    """The kit's scores of the submission for the feedback header; answers waiting for a grader marked.
+
+    Sets ``resources["cs231kit_scores"]`` to ``{"autograded", "written", "total"}`` texts and the
+    metadata ``nbgrader.pending = True`` of each answer cell still waiting for a grader. Runs after
+    nbgrader's ``GetGrades`` (it reads the same gradebook).
+    """
+
+    def preprocess(self, nb, resources):
+        """Read the submission's scores from the gradebook, then mark the pending cells."""
+        from nbgrader.api import Gradebook
+
+        from .export import gradebook_result
+        from .outcomes import MANUAL
+        from .reports import score_parts
+
+        ids = resources["nbgrader"]
+        with Gradebook(ids["db_url"]) as gradebook:
+            result = gradebook_result(gradebook, ids["assignment"], ids["student"])
+        resources["cs231kit_scores"] = dict(zip(("autograded", "written", "total"), score_parts(result)))
+        pending = {t.name for t in result.tests if t.status == MANUAL and t.points is None}
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade_id") in pending:
+                meta["pending"] = True
+        return nb, resources
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's HTML exporter with the kit's feedback template (``c.GenerateFeedback.exporter_class``).
+
+    nbgrader's API forces ``HTMLExporter.template_name = 'feedback'`` when it writes feedback; this
+    class sets its own template in its own configuration section, so the Formgrader's exporter keeps its own.
+    """
+
+    def __init__(self, config=None, **kwargs):
+        config = Config(config or {})
+        # This class's own section wins over HTMLExporter's. nbgrader's template folder (set by
+        # GenerateFeedback) becomes a search path, so that the template can extend 'feedback/index.html.j2'.
+        nbgrader_templates = config.HTMLExporter.get("extra_template_basedirs", [])
+        config.FeedbackExporter.extra_template_basedirs = [*nbgrader_templates, str(TEMPLATE_DIR)]
+        config.FeedbackExporter.extra_template_paths = [*config.HTMLExporter.get("extra_template_paths", []),
+                                                        *nbgrader_templates]
+        config.FeedbackExporter.template_name = TEMPLATE_NAME
+        super().__init__(config=config, **kwargs)

@@ -66,12 +66,34 @@ class SubmissionResult:
 
     @property
     def manual_pending(self):
-        """Number of answers that an instructor grades by hand."""
-        return sum(t.status == MANUAL for t in self.tests)
+        """Number of answers graded by hand that still wait for a grader (a blank answer is a graded 0)."""
+        return sum(t.status == MANUAL and t.points is None for t in self.tests)
+
+    @property
+    def written_score(self):
+        """Points of the answers graded by hand; ``None`` while one of them waits for a grader."""
+        return None if self.manual_pending else sum(t.points for t in self.tests if t.status == MANUAL)
+
+    @property
+    def written_max(self):
+        """Points of all the answers graded by hand."""
+        return sum(t.max_points for t in self.tests if t.status == MANUAL)
+
+    @property
+    def total(self):
+        """Autograded plus hand-graded points, once nothing is pending; ``None`` before (or when not graded)."""
+        return None if self.score is None or self.written_score is None else self.score + self.written_score
+
+    @property
+    def total_max(self):
+        """The maximum of :attr:`total`: every graded cell of the assignment."""
+        return self.max_score + self.written_max
 
     def to_dict(self):
         """A JSON-ready dictionary (tests as a list of dictionaries)."""
-        return {**asdict(self), "failed_tests": self.failed_tests, "manual_pending": self.manual_pending}
+        return {**asdict(self), "failed_tests": self.failed_tests, "manual_pending": self.manual_pending,
+                "written_score": self.written_score, "written_max": self.written_max, "total": self.total,
+                "total_max": self.total_max}
 
 
 def explain_grading_failure(error_text):
@@ -119,42 +141,61 @@ def _summarise_error(error_outputs):
     return f"{last.get('ename')}: {last.get('evalue')}".strip()
 
 
-def collect_graded_submission(gradebook, assignment, student, autograded_dir):
+def collect_graded_submission(gradebook, assignment, student, autograded_dir=None):
     """Build the :class:`SubmissionResult` of a submission that nbgrader autograded.
 
     Parameters
     ----------
     gradebook : nbgrader.api.Gradebook
     assignment, student : str
-    autograded_dir : Path
-        ``autograder/autograded/<student>/<assignment>``, holding the executed notebooks.
+    autograded_dir : Path, optional
+        ``autograder/autograded/<student>/<assignment>``, holding the executed notebooks (their errors
+        explain failed tests); without it the results hold the scores only.
     """
     tests = []
     for notebook in gradebook.find_assignment(assignment).notebooks:
-        solution_names = {c.name for c in notebook.solution_cells}
-        path = Path(autograded_dir) / f"{notebook.name}.ipynb"
-        errors = cell_errors(path) if path.exists() else {}
-        graded = gradebook.find_submission_notebook(notebook.name, assignment, student)
-        grades = {g.name: g for g in graded.grades}
-        for cell in notebook.grade_cells:
-            grade = grades.get(cell.name)
-            is_test = cell.cell_type == "code" and cell.name not in solution_names
-            tests.append(_test_result(cell, grade, is_test, errors.get(cell.name, "")))
+        path = None if autograded_dir is None else Path(autograded_dir) / f"{notebook.name}.ipynb"
+        tests += notebook_test_results(gradebook, notebook, student, path)
     return _summarise_submission(student, assignment, tests)
+
+
+def notebook_test_results(gradebook, notebook, student, autograded_path):
+    """The :class:`TestResult` of each grade cell of one notebook of a student, from the gradebook.
+
+    A cell's points are nbgrader's ``Grade.score`` (a grader's manual score wins over the autograded
+    one); an answer graded by hand has ``points=None`` while it waits for a grader.
+
+    Parameters
+    ----------
+    gradebook : nbgrader.api.Gradebook
+    notebook : nbgrader.api.Notebook
+        The assignment's notebook (its cells and their maximum scores).
+    student : str
+    autograded_path : Path or None
+        The executed notebook (its error outputs explain failed tests); may be missing.
+    """
+    solution_names = {c.name for c in notebook.solution_cells}
+    errors = cell_errors(autograded_path) if autograded_path and Path(autograded_path).exists() else {}
+    graded = gradebook.find_submission_notebook(notebook.name, notebook.assignment.name, student)
+    grades = {g.name: g for g in graded.grades}
+    return [_test_result(cell, grades.get(cell.name), cell.cell_type == "code" and cell.name not in solution_names,
+                         errors.get(cell.name, "")) for cell in notebook.grade_cells]
 
 
 def _test_result(cell, grade, is_test, error):
     """The :class:`TestResult` of one grade cell."""
-    auto = None if grade is None else grade.auto_score
+    scored = grade is not None and (grade.auto_score is not None or grade.manual_score is not None)
+    points = grade.score if scored else None
     if not is_test:
-        return TestResult(cell.name, MANUAL, None, cell.max_score, "graded by hand")
-    if auto is None:
+        return TestResult(cell.name, MANUAL, points, cell.max_score,
+                          "graded by hand" if scored else "waiting for a grader")
+    if points is None:
         return TestResult(cell.name, NOT_GRADED, None, cell.max_score,
                           "this test cell was missing from the submission and was not graded")
-    if auto >= cell.max_score:
-        return TestResult(cell.name, PASSED, auto, cell.max_score)
+    if points >= cell.max_score:
+        return TestResult(cell.name, PASSED, points, cell.max_score)
     status = TIMEOUT if error.startswith("timeout") else MEMORY_LIMIT if error.startswith("memory limit") else FAILED
-    return TestResult(cell.name, status, auto, cell.max_score, error or "the test did not pass")
+    return TestResult(cell.name, status, points, cell.max_score, error or "the test did not pass")
 
 
 def _summarise_submission(student, assignment, tests):

@@ -16,7 +16,8 @@ import numpy as np
 from .outcomes import MANUAL
 from .sandbox import describe_isolation, probe_isolation
 
-CSV_COLUMNS = ("assignment", "student", "status", "score", "max_score", "manual_pending", "failed_tests", "reason")
+CSV_COLUMNS = ("assignment", "student", "status", "score", "max_score", "manual_pending", "written_score", "written_max",
+               "total", "total_max", "failed_tests", "reason")
 
 
 def write_atomically(path, text):
@@ -43,10 +44,42 @@ def grades_csv(results):
     for r in results:
         writer.writerow({
             "assignment": r.assignment, "student": r.student, "status": r.status,
-            "score": "" if r.score is None else f"{r.score:g}", "max_score": f"{r.max_score:g}",
-            "manual_pending": r.manual_pending, "failed_tests": " ".join(r.failed_tests), "reason": r.reason,
+            "score": format_score(r.score), "max_score": format_score(r.max_score), "manual_pending": r.manual_pending,
+            "written_score": format_score(r.written_score), "written_max": format_score(r.written_max),
+            "total": format_score(r.total), "total_max": format_score(r.total_max),
+            "failed_tests": " ".join(r.failed_tests), "reason": r.reason,
         })
     return buffer.getvalue()
+
+
+def format_score(value):
+    """A score as CSV text: ``""`` for None (not graded, or pending), else the shortest form."""
+    return "" if value is None else f"{value:g}"
+
+
+def score_parts(result):
+    """The three score columns every view shows: ``(autograded, written, total)`` texts.
+
+    The autograded score is out of the autograded tests; answers graded by hand are ``pending`` until
+    a grader scores them (a blank answer is a graded 0); the total, out of every graded cell, exists
+    once nothing is pending.
+
+    Returns
+    -------
+    tuple of str
+        e.g. ``("29 / 32", "pending (4 points)", "-")`` or ``("29 / 32", "3 / 4", "32 / 36")``.
+    """
+    if result.score is None:
+        return "-", "-", "-"
+    if not result.written_max:
+        written = "-"
+    elif result.written_score is None:
+        waiting = sum(t.max_points for t in result.tests if t.status == MANUAL and t.points is None)
+        written = f"pending ({waiting:g} point{'s' if waiting != 1 else ''})"
+    else:
+        written = f"{result.written_score:g} / {result.written_max:g}"
+    total = "-" if result.total is None else f"{result.total:g} / {result.total_max:g}"
+    return f"{result.score:g} / {result.max_score:g}", written, total
 
 
 def json_report(results):
@@ -81,7 +114,8 @@ def most_failed_tests(results):
 
 
 def class_summary(results, top=10):
-    """Plain text for the instructor: submissions by status, score statistics, the tests failed most often."""
+    """Plain text for the instructor: submissions by status, score statistics, written answers still to
+    grade, the tests failed most often."""
     graded = [r.score for r in results if r.score is not None]
     statuses = {}
     for r in results:
@@ -92,6 +126,10 @@ def class_summary(results, top=10):
         lines.append(f"autograded score (out of {full:g}): mean {sum(graded) / len(graded):.1f}, "
                      f"median {sorted(graded)[len(graded) // 2]:g}, min {min(graded):g}, max {max(graded):g}, "
                      f"full marks {sum(score == full for score in graded)}")
+    written = [r for r in results if r.score is not None and r.written_max]
+    if written:
+        waiting = sum(r.manual_pending > 0 for r in written)
+        lines.append(f"written answers: {waiting} submission(s) waiting for a grader, {len(written) - waiting} graded")
     failed = most_failed_tests(results)[:top]
     lines.append("tests failed most often:" if failed else "no test failed")
     lines += [f"  {count:>4} / {len(graded)}  {name}" for name, count in failed]
@@ -101,6 +139,7 @@ def class_summary(results, top=10):
 def plot_class_summary(results, top=10):
     """A figure: histogram of autograded scores, and the tests failed most often."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(11, 4), layout="constrained")
     scores_ax, tests_ax = figure.subplots(1, 2)
@@ -111,9 +150,11 @@ def plot_class_summary(results, top=10):
     scores_ax.hist(graded, bins=bins, color="tab:blue")
     scores_ax.set(xlabel="autograded score", ylabel="submissions",
                   title=f"Scores ({len(graded)} graded, {len(results) - len(graded)} not)")
+    scores_ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of submissions
     failed = most_failed_tests(results)[:top][::-1]
     tests_ax.barh([name for name, _ in failed], [count for _, count in failed], color="tab:red")
     tests_ax.set(xlabel="graded submissions that failed the test", title="Tests failed most often")
+    tests_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return figure
 
 
@@ -130,7 +171,7 @@ def _save_figure_atomically(figure, path):
 
 
 def class_table(results, expected=None):
-    """A plain-text table: student, score / max, status, failed tests (and expected score if given).
+    """A plain-text table: student, the scores of :func:`score_parts`, status, failed tests (and expected score).
 
     Parameters
     ----------
@@ -138,11 +179,10 @@ def class_table(results, expected=None):
     expected : dict, optional
         ``{student: expected score}``; adds an "expected" column and marks mismatches with ``!!``.
     """
-    header = ["student", "score", "status"] + (["expected"] if expected else []) + ["failed tests"]
+    header = ["student", "autograded", "written", "total", "status"] + (["expected"] if expected else []) + ["failed tests"]
     rows = [header]
     for r in results:
-        score = "-" if r.score is None else f"{r.score:g} / {r.max_score:g}"
-        row = [r.student, score, r.status]
+        row = [r.student, *score_parts(r), r.status]
         if expected:
             want = expected.get(r.student)
             row.append("" if want is None else f"{want:g}" + ("" if r.score == want else "  !!"))
