@@ -37,7 +37,8 @@ def check_dropout_backward(dropout_forward, dropout_backward):
 def check_expected_output_factor(value):
     """The lecture's question: E[a] / (w1 x + w2 y) with inputs kept with probability 1/2 and no scaling."""
     __tracebackhide__ = True
-    assert isinstance(value, numbers.Real) and not isinstance(value, bool), f"expected_output_factor must be a number"
+    assert isinstance(value, numbers.Real) and not isinstance(value, bool), "expected_output_factor must be a number"
+    value = float(value)  # a plain float: a subclass could redefine its comparisons
     assert abs(value - expected_output_factor()) <= ANSWER_ATOL, (
         f"expected_output_factor = {value} is not right: average a = w1 x + w2 y over the four masks (x kept or "
         f"not, y kept or not), each of probability 1/4, and compare with w1 x + w2 y")

@@ -1,10 +1,13 @@
-"""Minibatch training of linear classifiers with a pluggable loss function and update rule.
+"""Minibatch training of linear classifiers and small networks with a pluggable loss function and update rule.
 
 The loop knows nothing about the loss: any ``loss, dW = loss_fn(W, X, y, reg)`` plugs in (the
 L2 penalty ``reg * np.sum(W * W)`` is the loss function's business). Update rules follow the kit's
 convention ``next_w, next_state = rule(w, dw, state)`` and are pure, so momentum or Adam slot in
 where :func:`sgd` is the default. Training stops on the first non-finite loss or gradient, either
 raising :class:`TrainingDiverged` or returning a result flagged ``diverged``.
+
+Networks have a dict of named parameters: :func:`train_network` trains them epoch by epoch with
+any ``step(params, grads, state)``, for example :func:`per_parameter` of an update rule.
 """
 
 import itertools
