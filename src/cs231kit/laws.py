@@ -617,7 +617,7 @@ VISIBLE_LAWS = {
     "dropconnect": ("affine_at_test", "zero_or_scaled"),
     "two_layer_net": ("network_architecture", "gradient_fixed_mask"),
     "random_horizontal_flip": ("flip_or_keep", "twice_is_identity"),
-    "random_crop": ("crop_is_window", "shape_and_dtype"),
+    "random_crop": ("crop_is_window", "crop_covers_offsets", "shape_and_dtype"),
     "color_jitter": ("jitter_zero_identity", "jitter_in_range"),
     "predict_tta": ("tta_identity",),
     "fine_tune": ("freeze_multipliers", "frozen_bit_identical"),
