@@ -265,3 +265,24 @@ def test_simulated_students_fail_exactly_their_hidden_function_tests(student):
     notebook = read_notebook(SOURCE)
     namespace = run_cells(patched_sources(notebook, student), student["name"], _given_namespace(notebook))
     assert _failed_hidden_tests(namespace) == set(student["failing"]) & set(HIDDEN_FUNCTION_TESTS)
+
+
+# ------------------------------------------------------------------ the adversarial corpus
+
+
+def test_adversarial_cases_are_unique_and_name_real_tests_and_cells():
+    corpus = load_course_module("autograder/adversarial/regularization.py", root=REPO)
+    release_tests = autograded_tests(read_notebook(RELEASE))
+    names = [case["name"] for case in corpus.CASES]
+    assert corpus.ASSIGNMENT == "regularization" and len(names) == len(set(names)) >= 8
+    assert set(corpus.TARGET["honest_failures"]) <= release_tests
+    assert corpus.TARGET["free_cell"] in {c["id"] for c in read_notebook(RELEASE)["cells"] if nbgrader(c).get("locked")}
+    for case in corpus.CASES:
+        assert set(case["failing"] or ()) <= release_tests, case["name"]
+        notebook = read_notebook(SOURCE)
+        patched_sources(notebook, {"name": case["name"], "patches": case.get("patches", [])})
+    # The honest twin of the target fails exactly its honest failures among the hidden tests.
+    notebook = read_notebook(SOURCE)
+    twin = {"name": "honest_twin", "patches": corpus.TARGET["wrong"]}
+    namespace = run_cells(patched_sources(notebook, twin), "honest_twin", _given_namespace(notebook))
+    assert _failed_hidden_tests(namespace) == set(corpus.TARGET["honest_failures"]) & set(HIDDEN_FUNCTION_TESTS)
