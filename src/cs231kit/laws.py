@@ -137,7 +137,9 @@ def dropout_violations(outputs):
     inputs, p = dropout_inputs(), KEEP_P
     x, train, ones = inputs["x"], np.asarray(outputs["train_out"], np.float64), np.asarray(outputs["ones_out"])
     n = max(ones.size, 1)
-    scaled_ok = (train == 0) | (np.abs(train - x / p) <= EXACT_RTOL * np.abs(x / p)) if train.shape == x.shape else False
+    scaled_ok = False
+    if train.shape == x.shape:
+        scaled_ok = (train == 0) | (np.abs(train - x / p) <= EXACT_RTOL * np.abs(x / p))
     return {
         "test_identity": _differ(outputs["test_out"], x),
         "keep_all_identity": _differ(outputs["keep_out"], x),
@@ -157,7 +159,8 @@ def collect_dropout_backward(dropout_forward, dropout_backward):
     train_out, train_cache = dropout_forward(x, KEEP_P, "train", np.random.default_rng(2))
     return {"train_out": train_out, "dx_train": dropout_backward(dout, train_cache),
             "dx_test": dropout_backward(dout, dropout_forward(x, KEEP_P, "test", np.random.default_rng(1))[1]),
-            "dx_keep": dropout_backward(dout, dropout_forward(x, 1.0, "train", np.random.default_rng(1))[1]), "dout_after": dout}
+            "dx_keep": dropout_backward(dout, dropout_forward(x, 1.0, "train", np.random.default_rng(1))[1]),
+            "dout_after": dout}
 
 
 def dropout_backward_violations(outputs):
@@ -199,7 +202,8 @@ differences are taken where the laws are measured)."""
 
 def _centred(outputs, name):
     """Centred differences of the ``up_<name>`` and ``down_<name>`` values a collector returned."""
-    return (np.asarray(outputs[f"up_{name}"], np.float64) - np.asarray(outputs[f"down_{name}"], np.float64)) / (2 * STEP)
+    up, down = (np.asarray(outputs[f"{side}_{name}"], np.float64) for side in ("up", "down"))
+    return (up - down) / (2 * STEP)
 
 
 def _gradient_error(outputs, prefix, names):
@@ -496,7 +500,8 @@ def jitter_violations(outputs):
     strong_float = arrays["strong_float"]
     deviation, given_deviation = (arrays["contrast"] - arrays["contrast"].mean(axis=(1, 2, 3), keepdims=True),
                                   jitter - jitter.mean(axis=(1, 2, 3), keepdims=True))
-    brightness_factors, contrast_factors = (arrays["brightness"] / jitter)[:, 0, 0, 0], (deviation / given_deviation)[:, 0, 0, 0]
+    brightness_factors = (arrays["brightness"] / jitter)[:, 0, 0, 0]
+    contrast_factors = (deviation / given_deviation)[:, 0, 0, 0]
     return {
         "shape_and_dtype": float(arrays["strong_uint8"].dtype != np.uint8 or strong_float.dtype != np.float32),
         "jitter_in_range": float(strong_float.size == 0 or strong_float.min() < 0 or strong_float.max() > 1),
@@ -504,7 +509,8 @@ def jitter_violations(outputs):
                                     float(not np.allclose(arrays["zero_float"], jitter, rtol=0, atol=1e-12))),
         "brightness_scales": _one_factor(arrays["brightness"] / jitter, 0.5, 1.5),
         "contrast_keeps_mean": (_one_factor(deviation / given_deviation, 0.5, 1.5)
-                                + _mismatch(arrays["contrast"].mean(axis=(1, 2, 3)), jitter.mean(axis=(1, 2, 3)), 1e-9)),
+                                + _mismatch(arrays["contrast"].mean(axis=(1, 2, 3)), jitter.mean(axis=(1, 2, 3)),
+                                            1e-9)),
         "jitter_per_image": float(np.ptp(brightness_factors) < 1e-9) + float(np.ptp(contrast_factors) < 1e-9),
         "input_untouched": _differ(arrays["input_after"], jitter),
     }
