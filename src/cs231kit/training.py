@@ -1,10 +1,13 @@
-"""Minibatch training of linear classifiers with a pluggable loss function and update rule.
+"""Minibatch training of linear classifiers and small networks with a pluggable loss function and update rule.
 
 The loop knows nothing about the loss: any ``loss, dW = loss_fn(W, X, y, reg)`` plugs in (the
 L2 penalty ``reg * np.sum(W * W)`` is the loss function's business). Update rules follow the kit's
 convention ``next_w, next_state = rule(w, dw, state)`` and are pure, so momentum or Adam slot in
 where :func:`sgd` is the default. Training stops on the first non-finite loss or gradient, either
 raising :class:`TrainingDiverged` or returning a result flagged ``diverged``.
+
+Networks have a dict of named parameters: :func:`train_network` trains them epoch by epoch with
+any ``step(params, grads, state)``, for example :func:`per_parameter` of an update rule.
 """
 
 import itertools
@@ -328,3 +331,109 @@ def tune_hyperparameters(
         if best_params is None or val > best_val:
             best_val, best_params, best_W = val, (learning_rate, reg), run.W
     return TuningResult(results, best_params, best_val, best_W, histories)
+
+
+def per_parameter(rule, **hyperparameters):
+    """Turn an update rule for one array into an update step for a dict of named parameters.
+
+    Parameters
+    ----------
+    rule : callable
+        ``next_w, next_state = rule(w, dw, state)`` (e.g. :func:`sgd`).
+    **hyperparameters
+        The first state of every parameter, e.g. ``learning_rate=1e-3``.
+
+    Returns
+    -------
+    step : callable
+        ``next_params, next_states = step(params, grads, states=None)``: ``rule`` applied to every
+        parameter with its own state (``states[name]``); pure if ``rule`` is.
+    """
+    def step(params, grads, states=None):
+        states = states or {}
+        next_params, next_states = {}, {}
+        for name, w in params.items():
+            next_params[name], next_states[name] = rule(w, grads[name], states.get(name, dict(hyperparameters)))
+        return next_params, next_states
+
+    return step
+
+
+@dataclass
+class NetworkTrainingResult:
+    """The outcome of :func:`train_network`.
+
+    Attributes
+    ----------
+    params : dict
+        The parameters after training (name -> ndarray).
+    loss_history : list of float
+        The minibatch loss of every iteration.
+    evaluations : list of dict
+        What ``evaluate(params)`` returned after every epoch (empty without ``evaluate``).
+    state : object
+        The step's last state (e.g. the update rules' buffers of every parameter).
+    """
+
+    params: dict
+    loss_history: list = field(default_factory=list)
+    evaluations: list = field(default_factory=list)
+    state: object = None
+
+
+def train_network(loss_fn, params, X, y, *, step, num_epochs, batch_size=100, seed=0, augment=None,
+                  evaluate=None, progress=False):
+    """Train the parameters of a network by minibatch gradient descent, epoch by epoch.
+
+    Every epoch visits the training examples once, in an order shuffled by the generator seeded with
+    ``seed``; the same generator is handed to ``augment`` and ``loss_fn`` (dropout masks), so a run
+    is reproducible from its seed.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss, grads = loss_fn(params, X_batch, y_batch, rng)``; ``grads`` has the keys of ``params``.
+    params : dict
+        Initial parameters (name -> ndarray); not modified (as long as ``step`` is pure).
+    X : ndarray, shape (N, ...)
+        Training examples (rows of features, or images when ``augment`` works on images).
+    y : ndarray of int, shape (N,)
+    step : callable
+        ``next_params, state = step(params, grads, state)``, first called with ``state=None``
+        (e.g. :func:`per_parameter` of an update rule).
+    num_epochs : int
+    batch_size : int, optional
+        The last minibatch of an epoch may be smaller.
+    seed : int, optional
+    augment : callable, optional
+        ``X_batch = augment(X_batch, rng)``, applied to every minibatch before ``loss_fn``.
+    evaluate : callable, optional
+        ``evaluate(params) -> dict`` after every epoch (e.g. training and validation accuracy).
+    progress : bool, optional
+        Show a tqdm progress bar over the epochs.
+
+    Returns
+    -------
+    NetworkTrainingResult
+
+    Raises
+    ------
+    TrainingDiverged
+        On the first non-finite loss.
+    """
+    rng = np.random.default_rng(seed)
+    result = NetworkTrainingResult(dict(params))
+    for _ in tqdm(range(num_epochs), disable=not progress, desc="training"):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            batch = order[start:start + batch_size]
+            X_batch = X[batch] if augment is None else augment(X[batch], rng)
+            loss, grads = loss_fn(result.params, X_batch, y[batch], rng)
+            if not np.isfinite(loss):
+                raise TrainingDiverged(len(result.loss_history), result.loss_history,
+                                       learning_rate=float("nan"), reg=float("nan"), loss=loss)
+            result.loss_history.append(float(loss))
+            result.params, result.state = step(result.params, grads, result.state)
+        if evaluate is not None:
+            result.evaluations.append(evaluate(result.params))
+    return result

@@ -80,7 +80,7 @@ def _put_interpreter_tools_on_path():
 
 
 # The order of the course (lectures 3, 4 and 7); an assignment not listed here comes after, by name.
-COURSE_ORDER = ("loss", "gradcheck", "optimizers", "features")
+COURSE_ORDER = ("loss", "gradcheck", "optimizers", "features", "regularization")
 
 
 def list_assignments(root):

@@ -57,6 +57,10 @@ class Probe:
         all; ``()``: none, for probes that only check a gradient against the student's own loss).
         A probe should check what its tests check, no more: a stricter probe would take points
         from an honest student.
+    laws : callable, optional
+        ``laws(outputs) -> reason``: run here, in the trusted parent, on the student's outputs
+        (``{key: array}``, the probe's prefix removed); ``""`` when they obey the laws it checks.
+        For random functions, whose values no reference can match (a dropout mask, a random crop).
     """
 
     name: str
@@ -65,6 +69,7 @@ class Probe:
     rtol: float = 1e-6
     atol: float = 1e-9
     reference_keys: tuple | None = None
+    laws: Callable | None = None
 
     def compared(self, key):
         """Whether output ``key`` is compared with the reference."""
@@ -315,6 +320,11 @@ def compare_probe(probe, reference, student):
         if reason:
             break
         reason = compare_values(key, reference[key], student.get(key), probe.rtol, probe.atol)
+    if not reason and probe.laws is not None:
+        try:
+            reason = probe.laws(student)
+        except Exception as error:  # noqa: BLE001 (outputs of any structure may come back)
+            reason = f"its outputs could not be checked ({type(error).__name__}: {error})"
     return reason
 
 
