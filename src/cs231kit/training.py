@@ -382,7 +382,7 @@ class NetworkTrainingResult:
 
 
 def train_network(loss_fn, params, X, y, *, step, num_epochs, batch_size=100, seed=0, augment=None,
-                  evaluate=None, progress=False):
+                  evaluate=None, progress=None):
     """Train the parameters of a network by minibatch gradient descent, epoch by epoch.
 
     Every epoch visits the training examples once, in an order shuffled by the generator seeded with
@@ -409,8 +409,9 @@ def train_network(loss_fn, params, X, y, *, step, num_epochs, batch_size=100, se
         ``X_batch = augment(X_batch, rng)``, applied to every minibatch before ``loss_fn``.
     evaluate : callable, optional
         ``evaluate(params) -> dict`` after every epoch (e.g. training and validation accuracy).
-    progress : bool, optional
-        Show a tqdm progress bar over the epochs.
+    progress : bool or None, optional
+        Show a progress bar over the epochs; None (default): in notebooks, not under grading
+        (:func:`cs231kit.runtime.show_progress`).
 
     Returns
     -------
@@ -423,7 +424,7 @@ def train_network(loss_fn, params, X, y, *, step, num_epochs, batch_size=100, se
     """
     rng = np.random.default_rng(seed)
     result = NetworkTrainingResult(dict(params))
-    for _ in tqdm(range(num_epochs), disable=not progress, desc="training"):
+    for _ in progress_bar(range(num_epochs), progress=progress, desc="training", leave=False):
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
             batch = order[start:start + batch_size]
