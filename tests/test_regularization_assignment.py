@@ -182,8 +182,8 @@ def test_checks_reject_broken_twins_and_name_the_law(solution, check, names, bre
 
 
 def test_the_answer_check_takes_the_lectures_value_only():
-    assert laws.expected_output_factor() == pytest.approx(0.5, abs=1e-12)
-    assert laws.expected_output_factor(p=0.25, seed=3) == pytest.approx(0.25, abs=1e-12)
+    assert checks._expected_output_factor() == pytest.approx(0.5, abs=1e-12)
+    assert checks._expected_output_factor(p=0.25, seed=3) == pytest.approx(0.25, abs=1e-12)
     checks.check_expected_output_factor(0.5)
     for wrong in (1.0, 0.25, 2.0, True):
         with pytest.raises(AssertionError):

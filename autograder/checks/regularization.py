@@ -13,9 +13,12 @@ bit-identical...) and measures them on seeded inputs. The same laws are measured
 ``autograder/verify/regularization.py``, where the student's code cannot reach the measurement.
 """
 
+import itertools
 import numbers
 
-from cs231kit.laws import assert_laws, expected_output_factor
+import numpy as np
+
+from cs231kit.laws import assert_laws
 
 ANSWER_ATOL = 1e-6
 """Numeric answers: how close to the value the lecture's reasoning gives."""
@@ -39,9 +42,18 @@ def check_expected_output_factor(value):
     __tracebackhide__ = True
     assert isinstance(value, numbers.Real) and not isinstance(value, bool), "expected_output_factor must be a number"
     value = float(value)  # a plain float: a subclass could redefine its comparisons
-    assert abs(value - expected_output_factor()) <= ANSWER_ATOL, (
+    assert abs(value - _expected_output_factor()) <= ANSWER_ATOL, (
         f"expected_output_factor = {value} is not right: average a = w1 x + w2 y over the four masks (x kept or "
         f"not, y kept or not), each of probability 1/4, and compare with w1 x + w2 y")
+
+
+def _expected_output_factor(p=0.5, seed=2302):
+    """E[a] / (w1 x + w2 y) for ``a = w1 x + w2 y`` with each input kept with probability ``p`` and no
+    scaling, by enumerating the four masks for random w1, x, w2, y (the lecture's question)."""
+    w1, x, w2, y = np.random.default_rng(seed).standard_normal(4)
+    expectation = sum(p ** (m1 + m2) * (1 - p) ** (2 - m1 - m2) * (m1 * w1 * x + m2 * w2 * y)
+                      for m1, m2 in itertools.product((0, 1), repeat=2))
+    return float(expectation / (w1 * x + w2 * y))
 
 
 def check_dropconnect(dropconnect_forward, dropconnect_backward):

@@ -18,7 +18,6 @@ code measured:
 dropout, augmentation or fine-tuning: the measurements need only the outputs and the inputs.
 """
 
-import itertools
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -173,15 +172,6 @@ def dropout_backward_violations(outputs):
         "backward_test_identity": max(_differ(outputs["dx_test"], dout), _differ(outputs["dx_keep"], dout)),
         "input_untouched": _differ(outputs["dout_after"], dout),
     }
-
-
-def expected_output_factor(p=0.5, seed=2302):
-    """E[a] / (w1 x + w2 y) for ``a = w1 x + w2 y`` with each input kept with probability ``p`` and no
-    scaling, by enumerating the four masks for random w1, x, w2, y (the lecture's question)."""
-    w1, x, w2, y = np.random.default_rng(seed).standard_normal(4)
-    expectation = sum(p ** (m1 + m2) * (1 - p) ** (2 - m1 - m2) * (m1 * w1 * x + m2 * w2 * y)
-                      for m1, m2 in itertools.product((0, 1), repeat=2))
-    return float(expectation / (w1 * x + w2 * y))
 
 
 # ------------------------------------------------------------------ DropConnect
