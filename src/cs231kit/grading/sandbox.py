@@ -265,12 +265,12 @@ class KernelSandbox:
             (scratch / name).mkdir()
         self.status_dir = scratch / "status"
         _write_kernel_spec(scratch / "kernels" / KERNEL_NAME)
-        # The kernel sees of the scratch space only its socket folder and connection file.
+        # Of the scratch space, the kernel sees its socket folder only (and its connection file).
         private = [[str(scratch.parent if self.scratch_parent else scratch), []]]
         private += [[str(p), []] for p in [*_jupyter_runtime_dirs(), *self.hidden]]
         self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
         plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
-                           [str(self.root.resolve()), str(scratch / "runtime")], [str(scratch / "ipc")],
+                           [str(self.root.resolve())], [str(scratch / "ipc")],
                            self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"))
         self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
                                       hidden=verification_hidden_paths(self.root, private), readable=[], writable=[])

@@ -52,7 +52,8 @@ def run_kernel(plan, module, args):
     limits = plan.limits
     cgroup = _make_pids_cgroup(plan, limits["processes"])
     workdir = working_copy(os.getcwd(), plan.work_parent)
-    world = plan_world(plan.hidden, plan.readable, [workdir, *plan.writable], limits["tmpfs_bytes"])
+    world = plan_world(plan.hidden, [*plan.readable, *_connection_file(args)], [workdir, *plan.writable],
+                       limits["tmpfs_bytes"])
     if plan.namespaces and world.user is not None:
         _give_to(world.user, [workdir, *plan.writable, *_connection_file(args)])
     reports, report_to = os.pipe()
