@@ -57,20 +57,27 @@ def sandboxed_kernel(course, limits=SMALL, scratch_parent=None):
     cwd.mkdir(parents=True, exist_ok=True)
     (cwd / "data.txt").write_text("submitted file")
     with KernelSandbox(course, limits, scratch_parent) as sandbox, grading_environment(sandbox.environment):
-        config = Config()
-        for section, values in sandbox.config.items():
-            for name, value in values.items():
-                setattr(config[section], name, value)
-        manager = KernelManager(kernel_name=sandbox.config["Execute"]["kernel_name"], config=config)
-        manager.start_kernel(cwd=str(cwd))
-        client = manager.client()
-        client.start_channels()
-        try:
-            client.wait_for_ready(timeout=60)
-            yield Kernel(client), manager, sandbox
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel(now=True)
+        with kernel_in(sandbox, cwd) as (kernel, manager):
+            yield kernel, manager, sandbox
+
+
+@contextlib.contextmanager
+def kernel_in(sandbox, cwd):
+    """Start a kernel of ``sandbox`` (its environment already set) in ``cwd``: ``(Kernel, KernelManager)``."""
+    config = Config()
+    for section, values in sandbox.config.items():
+        for name, value in values.items():
+            setattr(config[section], name, value)
+    manager = KernelManager(kernel_name=sandbox.config["Execute"]["kernel_name"], config=config)
+    manager.start_kernel(cwd=str(cwd))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        yield Kernel(client), manager
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 @pytest.fixture
@@ -322,16 +329,26 @@ def test_student_code_cannot_unhide_remount_or_write_anything_but_its_private_pl
         assert set(report["grader_home_listing"]) <= {p.relative_to(home).parts[0] for p in needed if home in p.parents}
 
 
+# The places a kernel may write: /tmp, $HOME, its working folder and the folder of its sockets.
+WRITABLE_PLACES = ("import json, os\nfrom ipykernel.connect import get_connection_file\n"
+                   "places = ['/tmp', os.path.expanduser('~'), os.getcwd(), "
+                   "os.path.dirname(json.load(open(get_connection_file()))['ip'])]\n")
+
+
 @needs_namespaces
-def test_what_one_kernel_leaves_in_tmp_and_home_is_gone_for_the_next(course):
-    with sandboxed_kernel(course) as (kernel, _, _):
-        _, error = kernel.run("import os\nopen('/tmp/left-behind', 'w').write('x')\n"
-                              "open(os.path.expanduser('~/left-behind'), 'w').write('x')")
-    assert error is None and not Path("/tmp/left-behind").exists()
-    with sandboxed_kernel(course) as (kernel, _, _):
-        output, error = kernel.run("import os\nprint(os.path.exists('/tmp/left-behind'), "
-                                   "os.path.exists(os.path.expanduser('~/left-behind')), os.listdir('/tmp'))")
-    assert error is None and output.startswith("False False"), output
+def test_what_one_kernel_leaves_where_it_may_write_is_gone_for_the_next(course):
+    cwd = course / "autograder" / "autograded" / "student" / "toy"
+    cwd.mkdir(parents=True)
+    with KernelSandbox(course, SMALL) as sandbox, grading_environment(sandbox.environment):
+        with kernel_in(sandbox, cwd) as (kernel, _):
+            output, error = kernel.run(WRITABLE_PLACES + "for place in places:\n"
+                                       "    open(os.path.join(place, 'left-behind'), 'w').write('x')\nprint(places)")
+            assert error is None, output
+        with kernel_in(sandbox, cwd) as (kernel, _):  # the next submission's, in the same sandbox
+            output, error = kernel.run(WRITABLE_PLACES + "print([os.path.exists(os.path.join(p, 'left-behind')) "
+                                       "for p in places])")
+    assert (error, output.strip()) == (None, "[False, False, False, False]"), output
+    assert not Path("/tmp/left-behind").exists() and not (cwd / "left-behind").exists()
 
 
 def test_the_launcher_imports_nothing_from_the_submission_folder(course):

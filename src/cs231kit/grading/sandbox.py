@@ -265,12 +265,13 @@ class KernelSandbox:
             (scratch / name).mkdir()
         self.status_dir = scratch / "status"
         _write_kernel_spec(scratch / "kernels" / KERNEL_NAME)
-        # Of the scratch space, the kernel sees its socket folder only (and its connection file).
+        # Of the scratch space, the kernel sees its socket folder only (emptied for each kernel) and its
+        # connection file: the launcher finds both in the connection file.
         private = [[str(scratch.parent if self.scratch_parent else scratch), []]]
         private += [[str(p), []] for p in [*_jupyter_runtime_dirs(), *self.hidden]]
         self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
         plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
-                           [str(self.root.resolve())], [str(scratch / "ipc")],
+                           [str(self.root.resolve())], [],
                            self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"))
         self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
                                       hidden=verification_hidden_paths(self.root, private), readable=[], writable=[])
@@ -293,7 +294,7 @@ class KernelSandbox:
 
     @property
     def scratch(self):
-        """This sandbox's private scratch folder (visible to the code it runs)."""
+        """This sandbox's private scratch folder (hidden from the code it runs, but the folders it is given)."""
         return Path(self._scratch.name)
 
     def run_module(self, module, args, cwd):

@@ -52,10 +52,11 @@ def run_kernel(plan, module, args):
     limits = plan.limits
     cgroup = _make_pids_cgroup(plan, limits["processes"])
     workdir = working_copy(os.getcwd(), plan.work_parent)
-    world = plan_world(plan.hidden, [*plan.readable, *_connection_file(args)], [workdir, *plan.writable],
-                       limits["tmpfs_bytes"])
+    connection = _connection_file(args)
+    writable = [workdir, *plan.writable, *_fresh_socket_folder(connection)]
+    world = plan_world(plan.hidden, [*plan.readable, *connection], writable, limits["tmpfs_bytes"])
     if plan.namespaces and world.user is not None:
-        _give_to(world.user, [workdir, *plan.writable, *_connection_file(args)])
+        _give_to(world.user, [*writable, *connection])
     reports, report_to = os.pipe()
     child = _start(plan, world, [sys.executable, "-I", "-m", module, *args], workdir, cgroup, report_to)
     os.close(report_to)
@@ -88,6 +89,19 @@ def working_copy(folder, parent):
 def _connection_file(args):
     """The kernel's connection file (``-f PATH``), which its unprivileged user must read."""
     return [args[args.index("-f") + 1]] if "-f" in args[:-1] else []
+
+
+def _fresh_socket_folder(connection):
+    """The folder of the kernel's Unix sockets (none for TCP), emptied: what an earlier kernel left there goes."""
+    if not connection:
+        return []
+    info = json.loads(Path(connection[0]).read_text())
+    if info.get("transport") != "ipc":
+        return []
+    folder = Path(info["ip"]).parent
+    for leftover in folder.iterdir():
+        shutil.rmtree(leftover) if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
+    return [str(folder)]
 
 
 def _give_to(user, paths):
