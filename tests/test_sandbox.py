@@ -23,7 +23,7 @@ from traitlets.config import Config
 import cs231kit
 from cs231kit.grading.sandbox import (PROTECTIONS, KernelSandbox, Limits, describe_isolation, missing_protections,
                                       probe_isolation)
-from cs231kit.grading.sandbox_world import python_paths
+from cs231kit.grading.sandbox_world import plan_world, python_paths
 from cs231kit.grading.session import grading_environment
 
 ISOLATION = probe_isolation()
@@ -396,3 +396,30 @@ def test_the_protections_hold_for_a_grader_who_is_an_ordinary_user():
     if not isolation["namespaces"]:
         pytest.skip(f"this machine gives ordinary users no user namespaces: {line}")
     assert isolation == dict.fromkeys(PROTECTIONS, True), line
+
+
+def _inside(path, folder):
+    return Path(folder) == Path(path) or Path(folder) in Path(path).parents
+
+
+def test_the_world_plan_hides_what_it_must_and_keeps_every_needed_path_reachable(tmp_path):
+    closed = tmp_path / "closed"  # a folder others cannot enter, above a needed one
+    (closed / "course" / "solutions").mkdir(parents=True)
+    (closed / "course" / "autograder" / "checks").mkdir(parents=True)
+    closed.chmod(0o700)
+    course = closed / "course"
+    hidden = [[str(course / "solutions"), []], [str(course / "autograder"), [str(course / "autograder" / "checks")]],
+              [str(tmp_path / "missing"), []]]
+    world = plan_world(hidden, [str(course)], [str(tmp_path)], 2**20)
+    covers = dict(world.covers)
+    depths = [len(Path(path).parts) for path, _ in world.covers]
+    assert depths == sorted(depths) and "/tmp" in covers and "/dev/shm" in covers
+    assert str(tmp_path / "missing") not in covers
+    for needed in [str(course), str(course / "autograder" / "checks"), str(tmp_path), *python_paths()]:
+        for path, kept in world.covers:  # reachable: every cover above it binds it (or a folder above it) back
+            assert not _inside(needed, path) or any(_inside(needed, k) for k in kept), (needed, path)
+    for secret in (course / "solutions", course / "autograder" / "gradebook.db"):
+        assert any(_inside(secret, path) and not any(_inside(secret, k) for k in kept) for path, kept in world.covers)
+    if world.user is not None:  # the grader is root: the folder nobody cannot enter is covered, its insides bound back
+        assert covers[str(closed)] == (str(course),)
+    assert world.writable == (str(tmp_path),)

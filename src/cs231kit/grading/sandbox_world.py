@@ -83,11 +83,11 @@ def plan_world(hidden, readable, writable, tmpfs_bytes):
     user = SANDBOX_USER if os.geteuid() == 0 else None
     needed = {_absolute(p) for p in [*readable, *writable, *python_paths()] + [v for _, kept in hidden for v in kept]}
     needed = {p for p in needed if os.path.exists(p)}
-    covered = {PRIVATE_TMP, PRIVATE_SHM, *(_absolute(p) for p, _ in hidden)}
-    if Path.home() != Path("/"):
-        covered.add(_absolute(Path.home()))  # the grader's dotfiles and credentials
+    home = _absolute(Path.home())  # the grader's dotfiles and credentials
+    covered = {PRIVATE_TMP, PRIVATE_SHM, *(_absolute(p) for p, _ in hidden), *([home] if home != "/" else [])}
     if user is not None:  # nobody must traverse every folder above what it needs
         covered |= {str(a) for p in needed for a in Path(p).parents if a != Path("/") and not _others_traverse(a)}
+    covered = {p for p in covered if os.path.exists(p) and p not in needed}  # what is needed is never covered
     covers = {path: _outermost(p for p in needed if Path(path) in Path(p).parents) for path in covered}
     ordered = sorted((p for p in covers if not _already_fresh(p, covers)), key=lambda p: len(Path(p).parts))
     return World(tuple((p, covers[p]) for p in ordered), tuple(_absolute(p) for p in writable), tmpfs_bytes, user)
