@@ -423,3 +423,31 @@ def test_the_world_plan_hides_what_it_must_and_keeps_every_needed_path_reachable
     if world.user is not None:  # the grader is root: the folder nobody cannot enter is covered, its insides bound back
         assert covers[str(closed)] == (str(course),)
     assert world.writable == (str(tmp_path),)
+
+
+def test_the_world_fingerprint_names_what_changed_and_ignores_the_graders_own_outputs(course):
+    from cs231kit.grading.world_state import world_changes, world_fingerprint
+
+    before = world_fingerprint(course)
+    assert str(course / "nbgrader_config.py") in before and str(course / "solutions" / "toy" / "toy.ipynb") in before
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write("c.Owned = True\n")
+    (course / "notebooks" / "toy" / "helper.py").write_text("OWNED = True\n")
+    (course / "autograder" / "submitted" / "other" / "toy" / "toy.ipynb").unlink()
+    (course / "autograder" / "gradebook.db").write_text("new grades")  # the grader's own outputs
+    (course / "autograder" / "feedback" / "other").mkdir(parents=True)
+    (course / "autograder" / "checks" / "__pycache__").mkdir()
+    assert world_changes(before, world_fingerprint(course)) == sorted([
+        f"{course}/autograder/submitted/other/toy/toy.ipynb (removed)", f"{course}/notebooks/toy/helper.py (added)",
+        f"{course}/nbgrader_config.py (changed)"])
+
+
+def test_grading_with_require_isolation_refuses_where_a_protection_is_missing(course, monkeypatch, capsys):
+    from cs231kit import cli
+    from cs231kit.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "probe_isolation", lambda: {**dict.fromkeys(PROTECTIONS, True), "read_only_world": False})
+    code = cli.main(["--course-dir", str(course), "grade", "toy", "--require-isolation"])
+    error = capsys.readouterr().err
+    assert code == 2 and "not grading" in error and "read_only_world" in error and PROTECTIONS["read_only_world"][1] in error
+    assert not (course / "autograder" / "reports").exists()
