@@ -451,3 +451,14 @@ def test_grading_with_require_isolation_refuses_where_a_protection_is_missing(co
     error = capsys.readouterr().err
     assert code == 2 and "not grading" in error and "read_only_world" in error and PROTECTIONS["read_only_world"][1] in error
     assert not (course / "autograder" / "reports").exists()
+
+
+def test_without_namespaces_a_kernel_still_runs_under_its_limits(course, monkeypatch):
+    from cs231kit.grading import sandbox
+
+    without = {**dict.fromkeys(PROTECTIONS, False), "process_limit": ISOLATION["process_limit"]}
+    monkeypatch.setattr(sandbox, "probe_isolation", lambda: without)
+    with sandboxed_kernel(course) as (kernel, _, sandbox_):
+        output, error = kernel.run("import resource\nprint(resource.getrlimit(resource.RLIMIT_FSIZE)[0])")
+    assert (error, int(output.strip())) == (None, SMALL.file_bytes)
+    assert "KernelManager" not in sandbox_.config  # TCP on localhost: there is no network namespace to cut
