@@ -187,6 +187,9 @@ class SandboxPlan:
     work_parent : str
         Where the launcher makes the kernel's working copy of the folder it was started in (outside
         the course tree; files the student's code writes vanish with it).
+    home_template : str or None
+        A folder of files the grader prepared (matplotlib's font list) that the launcher copies
+        into the private ``$HOME`` of every sandbox.
     """
 
     limits: dict
@@ -198,6 +201,7 @@ class SandboxPlan:
     cgroup_prefix: str
     status_dir: str
     work_parent: str
+    home_template: str | None = None
 
     def to_environment(self):
         """``{ENVIRONMENT_VARIABLE: json}`` for the kernel's environment."""
@@ -265,6 +269,7 @@ class KernelSandbox:
             (scratch / name).mkdir()
         self.status_dir = scratch / "status"
         _write_kernel_spec(scratch / "kernels" / KERNEL_NAME)
+        _copy_font_cache(scratch / "home" / "matplotlib")
         # Of the scratch space, the kernel sees its socket folder only (emptied for each kernel) and its
         # connection file: the launcher finds both in the connection file.
         private = [[str(scratch.parent if self.scratch_parent else scratch), []]]
@@ -272,14 +277,16 @@ class KernelSandbox:
         self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
         plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
                            [str(self.root.resolve())], [],
-                           self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"))
+                           self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"),
+                           str(scratch / "home"))
         self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
                                       hidden=verification_hidden_paths(self.root, private), readable=[], writable=[])
         # The kernel runs outside the course tree: the hidden tests find the course through this variable.
         self.environment = {**plan.to_environment(), "CS231KIT_COURSE_ROOT": str(self.root.resolve()),
                             "JUPYTER_PATH": str(scratch),
                             "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-                            "MPLCONFIGDIR": str(scratch / "home"), "IPYTHONDIR": str(scratch / "home" / "ipython")}
+                            "MPLCONFIGDIR": str(scratch / "home" / "matplotlib"),
+                            "IPYTHONDIR": str(scratch / "home" / "ipython")}
         self.config = {"Execute": {"kernel_name": KERNEL_NAME}}
         if plan.namespaces:
             # No network in the kernel's namespace: kernel and grader talk over Unix sockets.
@@ -364,6 +371,17 @@ def _jupyter_runtime_dirs():
 
     path = Path(jupyter_runtime_dir())
     return [path] if path.is_dir() else []
+
+
+def _copy_font_cache(folder):
+    """Copy matplotlib's font list, built by the grader (trusted), into ``folder``: without it, every
+    kernel's fresh ``$HOME`` would rebuild it, seconds each on a loaded machine."""
+    import matplotlib
+    import matplotlib.font_manager  # noqa: F401 (builds the font list if the grader has none yet)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for font_list in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        shutil.copyfile(font_list, folder / font_list.name)
 
 
 def _write_kernel_spec(folder):

@@ -54,7 +54,8 @@ def run_kernel(plan, module, args):
     workdir = working_copy(os.getcwd(), plan.work_parent)
     connection = _connection_file(args)
     writable = [workdir, *plan.writable, *_fresh_socket_folder(connection)]
-    world = plan_world(plan.hidden, [*plan.readable, *connection], writable, limits["tmpfs_bytes"])
+    world = plan_world(plan.hidden, [*plan.readable, *connection], writable, limits["tmpfs_bytes"],
+                       _files_of(plan.home_template))
     if plan.namespaces and world.user is not None:
         _give_to(world.user, [*writable, *connection])
     reports, report_to = os.pipe()
@@ -102,6 +103,13 @@ def _fresh_socket_folder(connection):
     for leftover in folder.iterdir():
         shutil.rmtree(leftover) if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
     return [str(folder)]
+
+
+def _files_of(folder):
+    """``((relative path, bytes), ...)`` of the files in ``folder`` (none if it is None)."""
+    if folder is None:
+        return ()
+    return tuple((str(p.relative_to(folder)), p.read_bytes()) for p in sorted(Path(folder).rglob("*")) if p.is_file())
 
 
 def _give_to(user, paths):

@@ -59,15 +59,19 @@ class World:
     user : int or None
         The uid and gid the code runs as inside; None: the namespace's root, which is the grader's
         own unprivileged uid outside.
+    home_files : tuple of (str, bytes)
+        Files to put into the private home (relative path, contents): caches the grader built,
+        such as matplotlib's font list, so that no sandbox spends seconds rebuilding them.
     """
 
     covers: tuple
     writable: tuple
     tmpfs_bytes: int
     user: int | None
+    home_files: tuple = ()
 
 
-def plan_world(hidden, readable, writable, tmpfs_bytes):
+def plan_world(hidden, readable, writable, tmpfs_bytes, home_files=()):
     """The :class:`World` of one sandboxed process.
 
     Parameters
@@ -79,6 +83,8 @@ def plan_world(hidden, readable, writable, tmpfs_bytes):
     writable : sequence of str
         Folders the code may write (its working copy, the kernel's socket folder...).
     tmpfs_bytes : int
+    home_files : sequence of (str, bytes), optional
+        Files to put into the private home (see :class:`World`).
     """
     user = SANDBOX_USER if os.geteuid() == 0 else None
     needed = {_absolute(p) for p in [*readable, *writable, *python_paths()] + [v for _, kept in hidden for v in kept]}
@@ -90,16 +96,33 @@ def plan_world(hidden, readable, writable, tmpfs_bytes):
     covered = {p for p in covered if os.path.exists(p) and p not in needed}  # what is needed is never covered
     covers = {path: _outermost(p for p in needed if Path(path) in Path(p).parents) for path in covered}
     ordered = sorted((p for p in covers if not _already_fresh(p, covers)), key=lambda p: len(Path(p).parts))
-    return World(tuple((p, covers[p]) for p in ordered), tuple(_absolute(p) for p in writable), tmpfs_bytes, user)
+    return World(tuple((p, covers[p]) for p in ordered), tuple(_absolute(p) for p in writable), tmpfs_bytes, user,
+                 tuple(home_files))
 
 
 def python_paths():
-    """Folders the Python interpreter and the installed packages are read from."""
+    """Folders the Python interpreter and the installed packages are read from.
+
+    The prefixes, the site folders and what their ``.pth`` files add (editable installs), not the
+    rest of ``sys.path`` (the folder of the running script, a test runner's folders).
+    """
+    import site
+
     import cs231kit
 
+    sites = [*site.getsitepackages(), site.getusersitepackages()]
     folders = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-               str(Path(cs231kit.__file__).resolve().parents[1])}
-    return sorted(folders | {p for p in sys.path if os.path.isdir(p)})
+               str(Path(cs231kit.__file__).resolve().parents[1]), *sites}
+    folders |= {line.strip() for folder in sites for pth in Path(folder).glob("*.pth") if os.path.isdir(folder)
+                for line in _lines(pth) if line.strip() and not line.startswith(("#", "import"))}
+    return sorted(p for p in folders if os.path.isdir(p))
+
+
+def _lines(path):
+    try:
+        return path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
 
 
 def _absolute(path):
@@ -148,8 +171,14 @@ def enter_world(world):
         _mount(folder, folder, None, MS_BIND)  # its own mount, left writable by make_read_only
     make_read_only(keep_writable={*private, *world.writable})
     os.mkdir(PRIVATE_HOME, 0o700)
+    for relative, content in world.home_files:
+        path = Path(PRIVATE_HOME, relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
     if world.user is not None:
-        os.chown(PRIVATE_HOME, world.user, world.user)
+        for folder, names, files in os.walk(PRIVATE_HOME):
+            for path in [folder, *(os.path.join(folder, n) for n in files)]:
+                os.chown(path, world.user, world.user)
     return PRIVATE_HOME
 
 
