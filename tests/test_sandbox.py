@@ -5,15 +5,25 @@ runs student-like code in it and checks what happened, from inside and from outs
 """
 
 import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from jupyter_client import KernelManager
 from traitlets.config import Config
 
-from cs231kit.grading.sandbox import KernelSandbox, Limits, describe_isolation, probe_isolation
+import cs231kit
+from cs231kit.grading.sandbox import (PROTECTIONS, KernelSandbox, Limits, describe_isolation, missing_protections,
+                                      probe_isolation)
+from cs231kit.grading.sandbox_world import plan_world, python_paths
 from cs231kit.grading.session import grading_environment
 
 ISOLATION = probe_isolation()
@@ -47,20 +57,27 @@ def sandboxed_kernel(course, limits=SMALL, scratch_parent=None):
     cwd.mkdir(parents=True, exist_ok=True)
     (cwd / "data.txt").write_text("submitted file")
     with KernelSandbox(course, limits, scratch_parent) as sandbox, grading_environment(sandbox.environment):
-        config = Config()
-        for section, values in sandbox.config.items():
-            for name, value in values.items():
-                setattr(config[section], name, value)
-        manager = KernelManager(kernel_name=sandbox.config["Execute"]["kernel_name"], config=config)
-        manager.start_kernel(cwd=str(cwd))
-        client = manager.client()
-        client.start_channels()
-        try:
-            client.wait_for_ready(timeout=60)
-            yield Kernel(client), manager, sandbox
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel(now=True)
+        with kernel_in(sandbox, cwd) as (kernel, manager):
+            yield kernel, manager, sandbox
+
+
+@contextlib.contextmanager
+def kernel_in(sandbox, cwd):
+    """Start a kernel of ``sandbox`` (its environment already set) in ``cwd``: ``(Kernel, KernelManager)``."""
+    config = Config()
+    for section, values in sandbox.config.items():
+        for name, value in values.items():
+            setattr(config[section], name, value)
+    manager = KernelManager(kernel_name=sandbox.config["Execute"]["kernel_name"], config=config)
+    manager.start_kernel(cwd=str(cwd))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        yield Kernel(client), manager
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 @pytest.fixture
@@ -74,6 +91,8 @@ def course(tmp_path):
     (root / "autograder" / "submitted" / "other" / "toy" / "toy.ipynb").write_text("other student's work")
     (root / "solutions" / "toy").mkdir(parents=True)
     (root / "solutions" / "toy" / "toy.ipynb").write_text("the solution")
+    (root / "notebooks" / "toy").mkdir(parents=True)
+    (root / "notebooks" / "toy" / "toy.ipynb").write_text("the release")
     (root / "nbgrader_config.py").write_text("c = get_config()\n")
     return root
 
@@ -93,10 +112,25 @@ def test_a_socket_folder_with_too_long_a_path_is_refused_with_advice(course, tmp
             pass
 
 
-def test_isolation_is_described_for_reports():
-    line = describe_isolation(ISOLATION)
-    assert line.startswith("sandbox: memory, CPU-time, file-size and wall-clock limits")
-    assert ("no network" in line) == (ISOLATION["namespaces"] and ISOLATION["process_limit"])
+def test_isolation_is_described_for_reports_in_one_line_naming_exactly_what_is_missing():
+    everything = dict.fromkeys(PROTECTIONS, True)
+    line = describe_isolation(everything)
+    assert line.startswith("sandbox: memory, CPU-time, file-size and wall-clock limits") and "MISSING" not in line
+    assert all(PROTECTIONS[name][0] in line for name in PROTECTIONS)
+    partial = {**everything, "read_only_world": False, "no_capabilities": False}
+    line = describe_isolation(partial)
+    assert "\n" not in line and missing_protections(partial) == ["read_only_world", "no_capabilities"]
+    assert line.endswith("; MISSING: " + PROTECTIONS["read_only_world"][1] + "; " + PROTECTIONS["no_capabilities"][1])
+    assert PROTECTIONS["namespaces"][0] in line and PROTECTIONS["read_only_world"][0] not in line
+    assert describe_isolation(ISOLATION).count("MISSING") == bool(missing_protections(ISOLATION))
+
+
+def test_the_probe_observes_the_protections_from_inside_the_sandbox():
+    assert set(ISOLATION) == set(PROTECTIONS)
+    if ISOLATION["namespaces"]:  # with namespaces, everything the world plan promises must hold
+        assert ISOLATION["read_only_world"] and ISOLATION["no_capabilities"] and ISOLATION["unprivileged_user"]
+    else:
+        assert not ISOLATION["read_only_world"]
 
 
 def test_limits_come_from_the_sandbox_section_of_the_config():
@@ -217,3 +251,214 @@ def _command(proc):
         return (proc / "cmdline").read_text()
     except OSError:
         return ""
+
+
+# What a hostile notebook tries against the read-only world (run in the kernel; prints a JSON report).
+ESCAPE_ATTEMPTS = """
+import ctypes, json, os, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+MS_REMOUNT, MS_BIND, MNT_DETACH = 32, 4096, 2
+targets, grader_home = {targets!r}, {grader_home!r}
+report = {{"umount": libc.umount2(targets["hidden"].encode(), MNT_DETACH),
+          "remount_rw": libc.mount(None, b"/", None, ctypes.c_ulong(MS_REMOUNT | MS_BIND), None),
+          "mount_over_checks": libc.mount(b"tmpfs", targets["checks"].encode(), b"tmpfs", 0, None),
+          "hidden_listing": os.listdir(targets["hidden"]),
+          "grader_home_listing": sorted(os.listdir(grader_home)) if os.access(grader_home, os.X_OK) else None}}
+nested = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                         "umount -l {{0}}; ls -A {{0}}; touch {{1}}/nested-{{2}}".format(targets["hidden"], targets["venv"], {tag!r})],
+                        capture_output=True, text=True)
+report["nested_namespace"] = [nested.stdout.split(), nested.returncode]
+written = {{}}
+for name, path in targets.items():
+    if name in ("hidden", "checks_dir"):
+        continue
+    try:
+        with open(os.path.expanduser(path), "a") as handle:
+            handle.write("import os; os.system('echo owned')\\n")
+        written[name] = True
+    except OSError:
+        written[name] = False
+report["written"] = written
+print(json.dumps(report))
+"""
+
+
+def _attack_targets(course, tag):
+    """Places a notebook must not write (and the private ones it may), each a new or existing file."""
+    purelib = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"]
+    return {"hidden": str(course / "solutions"), "checks": str(course / "autograder" / "checks"),
+            "venv_site": f"{sysconfig.get_paths()['purelib']}/evil-{tag}.pth",
+            "base_site": f"{purelib}/evil-{tag}.pth", "venv": sys.prefix,
+            "package": str(Path(cs231kit.__file__).parent / f"evil_{tag}.py"),
+            "config": str(course / "nbgrader_config.py"), "check_file": str(course / "autograder" / "checks" / "toy.py"),
+            "release": str(course / "notebooks" / "toy" / "toy.ipynb"),
+            "other_submission": str(course / "autograder" / "submitted" / "other" / "toy" / "toy.ipynb"),
+            "grader_home": str(Path.home() / f".evil-{tag}"), "private_tmp": f"/tmp/leak-{tag}",
+            "private_home": "~/leak"}
+
+
+def _remove_strays(targets):
+    for name in ("venv_site", "base_site", "package", "grader_home", "private_tmp"):
+        Path(targets[name]).unlink(missing_ok=True)
+    Path(targets["venv"], f"nested-{targets['tag']}").unlink(missing_ok=True)
+
+
+@needs_namespaces
+def test_student_code_cannot_unhide_remount_or_write_anything_but_its_private_places(course):
+    tag = uuid.uuid4().hex[:8]
+    targets = _attack_targets(course, tag)
+    before = {p: Path(p).read_bytes() for p in (targets[k] for k in ("config", "check_file", "release", "other_submission"))}
+    code = ESCAPE_ATTEMPTS.format(targets=targets, grader_home=str(Path.home()), tag=tag)
+    try:
+        with sandboxed_kernel(course) as (kernel, _, _):
+            output, error = kernel.run(code)
+        assert error is None, output
+        report = json.loads(output.strip().splitlines()[-1])
+        strays = [targets[k] for k in ("venv_site", "base_site", "package", "grader_home", "private_tmp")
+                  if Path(targets[k]).exists()] + [str(p) for p in Path(sys.prefix).glob(f"nested-{tag}")]
+    finally:
+        _remove_strays({**targets, "tag": tag})
+    assert (report["umount"], report["remount_rw"], report["mount_over_checks"]) == (-1, -1, -1)
+    assert report["hidden_listing"] == []
+    assert report["nested_namespace"][0] == [] and report["nested_namespace"][1] != 0  # still hidden, not written
+    assert report["written"] == {**{name: False for name in report["written"]}, "private_tmp": True, "private_home": True}
+    assert strays == [], "a file written in the sandbox landed outside it"
+    assert before == {p: Path(p).read_bytes() for p in before}
+    home, needed = Path.home(), [Path(p) for p in python_paths()]
+    if report["grader_home_listing"] is not None:  # only what the interpreter needs shows of the grader's home
+        assert set(report["grader_home_listing"]) <= {p.relative_to(home).parts[0] for p in needed if home in p.parents}
+
+
+# The places a kernel may write: /tmp, $HOME, its working folder and the folder of its sockets.
+WRITABLE_PLACES = ("import json, os\nfrom ipykernel.connect import get_connection_file\n"
+                   "places = ['/tmp', os.path.expanduser('~'), os.getcwd(), "
+                   "os.path.dirname(json.load(open(get_connection_file()))['ip'])]\n")
+
+
+@needs_namespaces
+def test_what_one_kernel_leaves_where_it_may_write_is_gone_for_the_next(course):
+    cwd = course / "autograder" / "autograded" / "student" / "toy"
+    cwd.mkdir(parents=True)
+    with KernelSandbox(course, SMALL) as sandbox, grading_environment(sandbox.environment):
+        with kernel_in(sandbox, cwd) as (kernel, _):
+            output, error = kernel.run(WRITABLE_PLACES + "for place in places:\n"
+                                       "    open(os.path.join(place, 'left-behind'), 'w').write('x')\nprint(places)")
+            assert error is None, output
+        with kernel_in(sandbox, cwd) as (kernel, _):  # the next submission's, in the same sandbox
+            output, error = kernel.run(WRITABLE_PLACES + "print([os.path.exists(os.path.join(p, 'left-behind')) "
+                                       "for p in places])")
+    assert (error, output.strip()) == (None, "[False, False, False, False]"), output
+    assert not Path("/tmp/left-behind").exists() and not (cwd / "left-behind").exists()
+
+
+def test_the_launcher_imports_nothing_from_the_submission_folder(course):
+    """A ``json.py`` or ``cs231kit/__init__.py`` beside the notebook must not run as the grader."""
+    marker = Path(tempfile.gettempdir()) / f"cs231kit-owned-{uuid.uuid4().hex[:8]}"
+    folder = course / "autograder" / "autograded" / "student" / "toy"
+    (folder / "cs231kit").mkdir(parents=True)
+    planted = f"open({str(marker)!r}, 'w').write('ran')\n"
+    for path in (folder / "json.py", folder / "cs231kit" / "__init__.py", folder / "ipykernel_launcher.py"):
+        path.write_text(planted)
+    try:
+        with sandboxed_kernel(course) as (kernel, _, _):
+            output, error = kernel.run("print(1 + 1)")
+        assert (output.strip(), error) == ("2", None)
+        assert not marker.exists(), "a module planted beside the notebook ran outside the sandbox"
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+PROBE_AS_NOBODY = """
+import os, sys
+from pathlib import Path
+from cs231kit.grading.sandbox_world import cover, python_paths, _others_traverse
+blocked = sorted({{str(a) for p in python_paths() for a in Path(p).parents if a != Path("/") and not _others_traverse(a)}},
+                 key=len)
+for folder in blocked:  # make the interpreter reachable for nobody, as the sandbox does for its own user
+    cover(folder, [p for p in python_paths() if Path(folder) in Path(p).parents], "mode=755")
+os.setgroups([]); os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)
+os.environ["HOME"] = "/tmp"
+os.execv(sys.executable, [sys.executable, "-I", "-c", {probe!r}])
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="becoming another user needs root (and unshare, to reach the interpreter)")
+def test_the_protections_hold_for_a_grader_who_is_an_ordinary_user():
+    probe = ("import json\nfrom cs231kit.grading.sandbox import probe_isolation, describe_isolation\n"
+             "print(json.dumps([probe_isolation(), describe_isolation(probe_isolation())]))")
+    command = ["unshare", "--mount", "--propagation", "private", sys.executable, "-I", "-c",
+               PROBE_AS_NOBODY.format(probe=probe)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd="/")
+    assert result.returncode == 0, result.stderr
+    isolation, line = json.loads(result.stdout.strip().splitlines()[-1])
+    print(line)
+    if not isolation["namespaces"]:
+        pytest.skip(f"this machine gives ordinary users no user namespaces: {line}")
+    assert isolation == dict.fromkeys(PROTECTIONS, True), line
+
+
+def _inside(path, folder):
+    return Path(folder) == Path(path) or Path(folder) in Path(path).parents
+
+
+def test_the_world_plan_hides_what_it_must_and_keeps_every_needed_path_reachable(tmp_path):
+    closed = tmp_path / "closed"  # a folder others cannot enter, above a needed one
+    (closed / "course" / "solutions").mkdir(parents=True)
+    (closed / "course" / "autograder" / "checks").mkdir(parents=True)
+    closed.chmod(0o700)
+    course = closed / "course"
+    hidden = [[str(course / "solutions"), []], [str(course / "autograder"), [str(course / "autograder" / "checks")]],
+              [str(tmp_path / "missing"), []]]
+    world = plan_world(hidden, [str(course)], [str(tmp_path)], 2**20)
+    covers = dict(world.covers)
+    depths = [len(Path(path).parts) for path, _ in world.covers]
+    assert depths == sorted(depths) and "/tmp" in covers and "/dev/shm" in covers
+    assert str(tmp_path / "missing") not in covers
+    for needed in [str(course), str(course / "autograder" / "checks"), str(tmp_path), *python_paths()]:
+        for path, kept in world.covers:  # reachable: every cover above it binds it (or a folder above it) back
+            assert not _inside(needed, path) or any(_inside(needed, k) for k in kept), (needed, path)
+    for secret in (course / "solutions", course / "autograder" / "gradebook.db"):
+        assert any(_inside(secret, path) and not any(_inside(secret, k) for k in kept) for path, kept in world.covers)
+    if world.user is not None:  # the grader is root: the folder nobody cannot enter is covered, its insides bound back
+        assert covers[str(closed)] == (str(course),)
+    assert world.writable == (str(tmp_path),)
+
+
+def test_the_world_fingerprint_names_what_changed_and_ignores_the_graders_own_outputs(course):
+    from cs231kit.grading.world_state import world_changes, world_fingerprint
+
+    before = world_fingerprint(course)
+    assert str(course / "nbgrader_config.py") in before and str(course / "solutions" / "toy" / "toy.ipynb") in before
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write("c.Owned = True\n")
+    (course / "notebooks" / "toy" / "helper.py").write_text("OWNED = True\n")
+    (course / "autograder" / "submitted" / "other" / "toy" / "toy.ipynb").unlink()
+    (course / "autograder" / "gradebook.db").write_text("new grades")  # the grader's own outputs
+    (course / "autograder" / "feedback" / "other").mkdir(parents=True)
+    (course / "autograder" / "checks" / "__pycache__").mkdir()
+    assert world_changes(before, world_fingerprint(course)) == sorted([
+        f"{course}/autograder/submitted/other/toy/toy.ipynb (removed)", f"{course}/notebooks/toy/helper.py (added)",
+        f"{course}/nbgrader_config.py (changed)"])
+
+
+def test_grading_with_require_isolation_refuses_where_a_protection_is_missing(course, monkeypatch, capsys):
+    from cs231kit import cli
+    from cs231kit.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "probe_isolation", lambda: {**dict.fromkeys(PROTECTIONS, True), "read_only_world": False})
+    code = cli.main(["--course-dir", str(course), "grade", "toy", "--require-isolation"])
+    error = capsys.readouterr().err
+    assert code == 2 and "not grading" in error and "read_only_world" in error and PROTECTIONS["read_only_world"][1] in error
+    assert not (course / "autograder" / "reports").exists()
+
+
+def test_without_namespaces_a_kernel_still_runs_under_its_limits(course, monkeypatch):
+    from cs231kit.grading import sandbox
+
+    without = {**dict.fromkeys(PROTECTIONS, False), "process_limit": ISOLATION["process_limit"]}
+    monkeypatch.setattr(sandbox, "probe_isolation", lambda: without)
+    with sandboxed_kernel(course) as (kernel, _, sandbox_):
+        output, error = kernel.run("import resource\nprint(resource.getrlimit(resource.RLIMIT_FSIZE)[0])")
+    assert (error, int(output.strip())) == (None, SMALL.file_bytes)
+    assert "KernelManager" not in sandbox_.config  # TCP on localhost: there is no network namespace to cut

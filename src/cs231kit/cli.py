@@ -28,9 +28,14 @@ def cmd_grade(args):
     """Autograde every submission of one assignment; write grades CSV, JSON report and feedback."""
     from .grading.autograde import grade_assignment
     from .grading.reports import class_summary, class_table, write_reports
-    from .grading.sandbox import describe_isolation, probe_isolation
+    from .grading.sandbox import describe_isolation, missing_protections, probe_isolation
 
     root = _course(args)
+    missing = missing_protections(probe_isolation())
+    if args.require_isolation and missing:
+        print(f"not grading: --require-isolation, and this machine's sandbox lacks: {', '.join(missing)}\n"
+              f"{describe_isolation(probe_isolation())}", file=sys.stderr)
+        return 2
     results = grade_assignment(root, args.assignment, students=args.student or None, feedback=not args.no_feedback,
                                jobs=args.jobs)
     print(class_table(results))
@@ -44,7 +49,10 @@ def cmd_grade(args):
         print(f"{len(ungraded)} submission(s) could not be graded and need attention: {', '.join(ungraded)}")
     if suspected:
         print(f"{len(suspected)} submission(s) to review, tamper suspected (see report.json): {', '.join(suspected)}")
-    return 1 if ungraded or suspected else 0
+    if results.world_changes:
+        print(f"BATCH FLAGGED: {len(results.world_changes)} path(s) of the course tree, the Python installation or "
+              f"$HOME changed while it was graded (see report.json):", *results.world_changes, sep="\n  ")
+    return 1 if ungraded or suspected or results.world_changes else 0
 
 
 def cmd_gradescope(args):
@@ -116,6 +124,9 @@ def build_parser():
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     grade.add_argument("--jobs", type=int, help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--require-isolation", action="store_true",
+                       help="refuse to grade (exit code 2) unless the sandbox has every protection "
+                            "(namespaces, read-only world, unprivileged user, no capabilities, process limit)")
     grade.set_defaults(run=cmd_grade)
 
     gradescope = commands.add_parser("gradescope", help=cmd_gradescope.__doc__)

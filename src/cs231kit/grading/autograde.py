@@ -25,8 +25,24 @@ from .outcomes import (FAILED_VERIFICATION, SubmissionResult, apply_verification
 from .release import generate_release
 from .sandbox import KernelSandbox, Limits
 from .session import grading_environment, load_config, make_api
+from .world_state import world_changes, world_fingerprint
 
 NOT_SUBMITTED = "not submitted"
+
+
+class GradedBatch(list):
+    """The results of one batch (a list of SubmissionResult), with what changed in the world during it.
+
+    Attributes
+    ----------
+    world_changes : list of str
+        Files of the course tree, the Python installation or ``$HOME`` that changed while the batch
+        ran (see :mod:`cs231kit.grading.world_state`); empty when nothing did.
+    """
+
+    def __init__(self, results, world_changes=()):
+        super().__init__(results)
+        self.world_changes = list(world_changes)
 
 
 def submitted_students(root, assignment):
@@ -276,8 +292,9 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
 
     Returns
     -------
-    list of SubmissionResult
-        One per student, sorted by student id, including students who did not submit.
+    GradedBatch
+        One SubmissionResult per student, sorted by student id, including students who did not
+        submit; its ``world_changes`` name what changed in the read-only world during the batch.
     """
     api = make_api(root)
     ensure_registered(root, api, assignment)
@@ -286,11 +303,16 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
     if students is not None:
         submitted = [s for s in submitted if s in students]
         missing = [s for s in missing if s in students]
+    before = world_fingerprint(root)
     graded = _grade_all(root, assignment, submitted, max_score, feedback=feedback,
                         jobs=jobs or os.cpu_count() or 1, progress=progress, hidden=[str(p) for p in hidden])
+    changes = world_changes(before, world_fingerprint(root))
+    if changes:
+        warnings.warn(f"the world changed while the batch was graded ({len(changes)} paths, e.g. {changes[0]}): "
+                      "treat its results as suspect", stacklevel=2)
     for result, error in graded:
         if error:
             warnings.warn(f"no feedback HTML for {result.student}: {error.strip().splitlines()[-1]}", stacklevel=2)
     results = [result for result, _ in graded]
     results += [SubmissionResult(s, assignment, NOT_SUBMITTED, None, max_score, (), "no submission") for s in missing]
-    return sorted(results, key=lambda r: r.student)
+    return GradedBatch(sorted(results, key=lambda r: r.student), changes)

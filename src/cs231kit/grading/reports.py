@@ -88,7 +88,8 @@ def json_report(results):
     for r in results:
         statuses[r.status] = statuses.get(r.status, 0) + 1
     document = {"submissions": [r.to_dict() for r in results], "statuses": statuses,
-                "sandbox": describe_isolation(probe_isolation())}
+                "sandbox": describe_isolation(probe_isolation()), "protections": probe_isolation(),
+                "world_changes": getattr(results, "world_changes", [])}
     return json.dumps(document, indent=2, sort_keys=True)
 
 

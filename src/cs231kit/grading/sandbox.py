@@ -7,13 +7,17 @@ kernel with:
 - resource limits: address space (memory), CPU time, file size, number of processes (an
   ``RLIMIT_NPROC`` for ordinary users; root is exempt from it, so for root a ``pids`` cgroup);
 - a wall-clock limit for the whole notebook (nbgrader only has one per cell);
-- where the kernel allows user namespaces (``unshare``): its own PID namespace (every process the
-  student started dies with the kernel), no network (a namespace with no interface up; kernel and
-  grader talk over Unix sockets), and a mount namespace in which the gradebook, the sources,
-  the other submissions and the grader's scratch space are hidden under empty tmpfs mounts.
+- where the kernel allows user namespaces: its own PID namespace (every process the student
+  started dies with the kernel), no network (a namespace with no interface up; kernel and grader
+  talk over Unix sockets), and a read-only world (:mod:`cs231kit.grading.sandbox_world`): the
+  whole filesystem read-only but the kernel's working copy, a private ``/tmp`` and ``$HOME``; the
+  gradebook, the sources, the other submissions and the grader's scratch space hidden; student
+  code unprivileged (``nobody`` when the grader is root) and without any capability.
 
-What this machine allows is probed once and reported (:func:`probe_isolation`), so a grading
-report says when, for example, the network could not be cut off.
+What this machine allows is probed once, by running a probe in the sandbox and observing what it
+can do, and reported (:func:`probe_isolation`, :func:`describe_isolation`): a grading report says
+in one line which protections were missing, and ``cs231kit grade --require-isolation`` refuses to
+grade without all of them.
 """
 
 import contextlib
@@ -53,6 +57,8 @@ class Limits:
         Processes and threads the student's code may have at once.
     verify_seconds : float
         Wall-clock time of the out-of-process verification of one submission.
+    tmpfs_bytes : int
+        Size of the private ``/tmp`` (which holds ``$HOME``) and of ``/dev/shm``.
     """
 
     wall_seconds: float = 600.0
@@ -61,6 +67,7 @@ class Limits:
     file_bytes: int = 64 * 2**20
     processes: int = 64
     verify_seconds: float = 120.0
+    tmpfs_bytes: int = 512 * 2**20
 
     @classmethod
     def from_config(cls, config):
@@ -69,39 +76,74 @@ class Limits:
         return cls(**{name: section[name] for name in cls.__dataclass_fields__ if name in section})
 
 
+# Protection: (what it gives, what is missing without it), in the order reports list them.
+PROTECTIONS = {
+    "namespaces": ("own PID namespace, no network, course files hidden",
+                   "no user namespaces (network not cut off, course files not hidden, "
+                   "stray processes killed by process group only)"),
+    "read_only_world": ("read-only world but a private scratch folder, /tmp and $HOME",
+                        "filesystem writable (the Python installation, the course tree, $HOME and /tmp)"),
+    "unprivileged_user": ("unprivileged user", "student code runs as root"),
+    "no_capabilities": ("no capabilities", "student code keeps capabilities"),
+    "process_limit": ("process limit", "root without a writable pids cgroup: number of processes not limited"),
+}
+PROBE_MODULE = "cs231kit.grading.sandbox_world"
+
+
 @lru_cache(maxsize=None)
 def probe_isolation():
-    """Return what this machine lets the sandbox do, as ``{feature: bool}``.
+    """Return which protections of :data:`PROTECTIONS` the sandbox has on this machine, as ``{name: bool}``.
 
-    ``namespaces``: ``unshare`` can create user, PID, mount and network namespaces (PID isolation,
-    no network, hidden course files). ``process_limit``: the number of processes can be limited
-    (``RLIMIT_NPROC`` for non-root users, a writable ``pids`` cgroup for root).
+    A probe runs in the sandbox (in namespaces if they can be made, else without) and reports
+    what it can do: write the installation, its uid outside, its capabilities. ``process_limit``:
+    the number of processes can be limited (``RLIMIT_NPROC`` for non-root users, a writable
+    ``pids`` cgroup for root).
     """
-    return {"namespaces": _namespaces_work(), "process_limit": os.geteuid() != 0 or _pids_cgroup_root() is not None}
+    process_limit = os.geteuid() != 0 or _pids_cgroup_root() is not None
+    for namespaces in (True, False) if sys.platform == "linux" else (False,):
+        observed = _observe_protections(namespaces)
+        if observed is not None:
+            return {"namespaces": namespaces, **observed, "process_limit": process_limit}
+    return {**dict.fromkeys(PROTECTIONS, False), "process_limit": process_limit}
+
+
+def missing_protections(isolation):
+    """Names of the protections of :data:`PROTECTIONS` that ``isolation`` lacks."""
+    return [name for name in PROTECTIONS if not isolation.get(name)]
 
 
 def describe_isolation(isolation):
-    """One line for reports: what the sandbox enforced and what this machine did not allow."""
-    missing = []
-    if not isolation["namespaces"]:
-        missing.append("no user namespaces: network not cut off, course files not hidden, "
-                       "stray processes killed by process group only")
-    if not isolation["process_limit"]:
-        missing.append("running as root without a writable pids cgroup: number of processes not limited")
-    enforced = "memory, CPU-time, file-size and wall-clock limits"
-    return f"sandbox: {enforced}" + ("; " + "; ".join(missing) if missing else
-                                     ", process limit, own PID namespace, no network, course files hidden")
+    """One line for reports: what the sandbox enforced and which protections this machine did not allow."""
+    missing = missing_protections(isolation)
+    enforced = [PROTECTIONS[name][0] for name in PROTECTIONS if name not in missing]
+    line = "sandbox: " + ", ".join(["memory, CPU-time, file-size and wall-clock limits", *enforced])
+    return line + ("; MISSING: " + "; ".join(PROTECTIONS[name][1] for name in missing) if missing else "")
 
 
-def _namespaces_work():
-    """Whether ``unshare`` can make the namespaces the sandbox uses (tried once, in 5 s at most)."""
-    if shutil.which("unshare") is None or sys.platform != "linux":
-        return False
-    command = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount", "--net", "--mount-proc", "true"]
-    try:
-        return subprocess.run(command, capture_output=True, timeout=5).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+def _observe_protections(namespaces):
+    """What the probe module reports from inside the sandbox (``{protection: bool}``), or None if it did not run."""
+    with tempfile.TemporaryDirectory(prefix="cs231kit-probe-") as scratch:
+        scratch = Path(scratch)
+        for name in ("cwd", "out", "status", "work"):
+            (scratch / name).mkdir()
+        plan = SandboxPlan(asdict(Limits(wall_seconds=30)), [[str(scratch), []]], [], [str(scratch / "out")],
+                           namespaces, None, "", str(scratch / "status"), str(scratch / "work"))
+        code = launch(plan, PROBE_MODULE, [scratch / "out" / "report.json"], scratch / "cwd", subprocess.DEVNULL)
+        try:
+            return json.loads((scratch / "out" / "report.json").read_text()) if code == 0 else None
+        except (OSError, ValueError):
+            return None
+
+
+def launch(plan, module, args, cwd, stderr):
+    """Run ``python -m module *args`` through the sandbox launcher with ``plan``; return its exit code.
+
+    The launcher runs with ``-I``: nothing in ``cwd`` (the student's folder) is imported before the
+    sandbox exists.
+    """
+    command = [sys.executable, "-I", "-m", "cs231kit.grading.sandbox_kernel", "--module", module, *map(str, args)]
+    return subprocess.run(command, cwd=cwd, env={**os.environ, **plan.to_environment()},
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr).returncode
 
 
 @lru_cache(maxsize=None)
@@ -130,6 +172,10 @@ class SandboxPlan:
         :class:`Limits` as a dict.
     hidden : list of [str, list of str]
         Folders (or files) to hide, each with the paths inside it that stay visible.
+    readable : list of str
+        Paths the sandboxed code must reach, read-only (the Python installation is added to them).
+    writable : list of str
+        Folders it may write besides its working copy (the kernel's socket folder...).
     namespaces : bool
         Use user, PID, mount and network namespaces.
     pids_cgroup_root : str or None
@@ -141,15 +187,21 @@ class SandboxPlan:
     work_parent : str
         Where the launcher makes the kernel's working copy of the folder it was started in (outside
         the course tree; files the student's code writes vanish with it).
+    home_template : str or None
+        A folder of files the grader prepared (matplotlib's font list) that the launcher copies
+        into the private ``$HOME`` of every sandbox.
     """
 
     limits: dict
     hidden: list
+    readable: list
+    writable: list
     namespaces: bool
     pids_cgroup_root: str | None
     cgroup_prefix: str
     status_dir: str
     work_parent: str
+    home_template: str | None = None
 
     def to_environment(self):
         """``{ENVIRONMENT_VARIABLE: json}`` for the kernel's environment."""
@@ -174,14 +226,14 @@ def hidden_course_paths(root, keep=()):
     return [[path, visible] for path, visible in hidden if Path(path).exists()] + [list(k) for k in keep]
 
 
-def verification_hidden_paths(root, keep=(), visible=()):
+def verification_hidden_paths(root, keep=()):
     """What the out-of-process verification must not see: the whole course tree.
 
-    Only the package source (``src/``, for editable installs), ``autograder/verify/``, the Python
-    installation and ``visible`` stay visible where they lie inside the course.
+    Only the package source (``src/``, for editable installs), ``autograder/verify/`` and the
+    Python installation stay visible where they lie inside the course.
     """
     root = Path(root).resolve()
-    candidates = [root / "src", root / "autograder" / "verify", Path(sys.prefix), Path(sys.base_prefix), *visible]
+    candidates = [root / "src", root / "autograder" / "verify", Path(sys.prefix), Path(sys.base_prefix)]
     inside = sorted({str(Path(p).resolve()) for p in candidates if root in Path(p).resolve().parents})
     return [[str(root), [p for p in inside if Path(p).exists()]]] + [list(k) for k in keep]
 
@@ -217,18 +269,24 @@ class KernelSandbox:
             (scratch / name).mkdir()
         self.status_dir = scratch / "status"
         _write_kernel_spec(scratch / "kernels" / KERNEL_NAME)
-        private = [[str(scratch.parent), [str(scratch)]]] if self.scratch_parent else []
+        _copy_font_cache(scratch / "home" / "matplotlib")
+        # Of the scratch space, the kernel sees its socket folder only (emptied for each kernel) and its
+        # connection file: the launcher finds both in the connection file.
+        private = [[str(scratch.parent if self.scratch_parent else scratch), []]]
         private += [[str(p), []] for p in [*_jupyter_runtime_dirs(), *self.hidden]]
         self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
         plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
-                           self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"))
+                           [str(self.root.resolve())], [],
+                           self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"),
+                           str(scratch / "home"))
         self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
-                                      hidden=verification_hidden_paths(self.root, private, [scratch]))
+                                      hidden=verification_hidden_paths(self.root, private), readable=[], writable=[])
         # The kernel runs outside the course tree: the hidden tests find the course through this variable.
         self.environment = {**plan.to_environment(), "CS231KIT_COURSE_ROOT": str(self.root.resolve()),
                             "JUPYTER_PATH": str(scratch),
                             "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-                            "MPLCONFIGDIR": str(scratch / "home"), "IPYTHONDIR": str(scratch / "home" / "ipython")}
+                            "MPLCONFIGDIR": str(scratch / "home" / "matplotlib"),
+                            "IPYTHONDIR": str(scratch / "home" / "ipython")}
         self.config = {"Execute": {"kernel_name": KERNEL_NAME}}
         if plan.namespaces:
             # No network in the kernel's namespace: kernel and grader talk over Unix sockets.
@@ -243,13 +301,15 @@ class KernelSandbox:
 
     @property
     def scratch(self):
-        """This sandbox's private scratch folder (visible to the code it runs)."""
+        """This sandbox's private scratch folder (hidden from the code it runs, but the folders it is given)."""
         return Path(self._scratch.name)
 
     def run_module(self, module, args, cwd):
         """Run ``python -m module *args`` under the limits, in namespaces, with the whole course hidden.
 
-        The wall-clock limit is ``Limits.verify_seconds``; standard output is discarded.
+        The wall-clock limit is ``Limits.verify_seconds``; standard output is discarded. ``cwd`` is
+        the only folder outside its private ``/tmp`` that the module may write (its arguments name
+        files there).
 
         Returns
         -------
@@ -260,12 +320,10 @@ class KernelSandbox:
             The last 2000 characters of its standard error.
         """
         status = Path(tempfile.mkdtemp(prefix="status-", dir=self.scratch))
-        plan = replace(self._isolated_plan, status_dir=str(status))
-        command = [sys.executable, "-m", "cs231kit.grading.sandbox_kernel", "--module", module, *map(str, args)]
+        plan = replace(self._isolated_plan, status_dir=str(status), writable=[str(cwd)])
         try:
             with open(status / "stderr", "w+b") as stderr:  # a file: the output may be huge
-                code = subprocess.run(command, cwd=cwd, env={**os.environ, **plan.to_environment()},
-                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr).returncode
+                code = launch(plan, module, args, cwd, stderr)
                 stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 2000))
                 tail = stderr.read().decode(errors="replace")
             return code, [json.loads(p.read_text()) for p in sorted(status.glob("*.json"))], tail
@@ -315,9 +373,21 @@ def _jupyter_runtime_dirs():
     return [path] if path.is_dir() else []
 
 
+def _copy_font_cache(folder):
+    """Copy matplotlib's font list, built by the grader (trusted), into ``folder``: without it, every
+    kernel's fresh ``$HOME`` would rebuild it, seconds each on a loaded machine."""
+    import matplotlib
+    import matplotlib.font_manager  # noqa: F401 (builds the font list if the grader has none yet)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for font_list in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        shutil.copyfile(font_list, folder / font_list.name)
+
+
 def _write_kernel_spec(folder):
     """Write the kernel spec whose command is the sandbox launcher (interrupts go as messages)."""
     folder.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "cs231kit.grading.sandbox_kernel", "-f", "{connection_file}"],
+    # -I: Jupyter starts it in the submission's folder, whose files must not be imported.
+    spec = {"argv": [sys.executable, "-I", "-m", "cs231kit.grading.sandbox_kernel", "-f", "{connection_file}"],
             "display_name": "Python 3 (cs231kit sandbox)", "language": "python", "interrupt_mode": "message"}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))

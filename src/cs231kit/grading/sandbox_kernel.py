@@ -1,9 +1,14 @@
-"""The kernel launcher of the ``cs231kit-sandbox`` kernel spec (run as ``python -m`` by Jupyter).
+"""The kernel launcher of the ``cs231kit-sandbox`` kernel spec (run as ``python -I -m`` by Jupyter).
 
-Outside (the process Jupyter starts): applies the resource limits, starts the real kernel (through
-``unshare`` when the plan says so), enforces the notebook's wall-clock limit, records why it
-ended a kernel early, and removes the pids cgroup. Inside the namespaces (``--inside``): hides the
-course's private paths under empty tmpfs mounts, then becomes the IPython kernel.
+Outside (the process Jupyter starts, which never imports from its working folder): applies the
+resource limits, makes the kernel's working copy of its folder, starts the kernel in fresh user,
+mount, PID, network and IPC namespaces when the plan says so, enforces the notebook's wall-clock
+limit, records why it ended a kernel early, and removes the pids cgroup.
+
+Inside the namespaces, three processes: the first child maps the namespace's users (its parent
+writes the maps, as only a process outside may map two users), the second is the PID namespace's
+init: it builds the read-only world (:mod:`cs231kit.grading.sandbox_world`), then starts the kernel
+in a third process that has dropped every privilege, and reaps orphans.
 
 ``--module NAME`` runs another Python module the same way instead of the kernel (the grader's
 out-of-process verification, :mod:`cs231kit.grading.verify_child`).
@@ -12,62 +17,34 @@ Every process the student starts is in the kernel's PID namespace (or, without n
 process group and cgroup) and dies with it.
 """
 
+import contextlib
 import ctypes
 import json
 import os
 import resource
+import select
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from .sandbox import SandboxPlan, remove_cgroup
+from .sandbox_world import drop_privileges, enter_world, plan_world
 
-MS_BIND, MS_MOVE, MS_REC, MS_NOSUID, MS_NODEV = 4096, 8192, 16384, 2, 4
-PR_SET_PDEATHSIG, MNT_DETACH = 1, 2
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
+PR_SET_PDEATHSIG = 1
 WALL_CLOCK_EXIT_CODE = 124
-
-
+SETUP_FAILED_EXIT_CODE = 125
 KERNEL_MODULE = "ipykernel_launcher"
 
 
 def main(argv=None):
-    """Entry point: ``-m cs231kit.grading.sandbox_kernel [--inside] [--module NAME] <arguments>``."""
+    """Entry point: ``-m cs231kit.grading.sandbox_kernel [--module NAME] <arguments>``."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    plan = SandboxPlan.from_environment()
-    inside = argv[:1] == ["--inside"]
-    argv = argv[1:] if inside else argv
     module, argv = (argv[1], argv[2:]) if argv[:1] == ["--module"] else (KERNEL_MODULE, argv)
-    if inside:
-        try:
-            hide_paths(plan.hidden)
-        except OSError as error:  # the grader's problem, not the student's: say so
-            _record_ending(plan, "sandbox error", f"the sandbox could not hide the course files: {error}")
-            return 1
-        code = run_as_init([sys.executable, "-m", module, *argv])
-        _record_abnormal_exit(plan, code)
-        return code
-    return run_kernel(plan, module, argv)
-
-
-def run_as_init(command):
-    """Be the PID namespace's init: start ``command``, reap every orphan, return its exit code.
-
-    The kernel is not made init itself because init ignores signals it has no handler for, such
-    as the ``SIGXCPU`` of the CPU-time limit.
-    """
-    # ipykernel would take its parent, this init (PID 1), for a dead one and quit; "1" turns its
-    # parent polling off (the namespace ends with the launcher anyway) and keeps it quiet.
-    os.environ["JPY_PARENT_PID"] = "1"
-    kernel = os.fork()
-    if kernel == 0:
-        os.execv(command[0], command)
-    while True:
-        pid, status = os.wait()
-        if pid == kernel:
-            return os.waitstatus_to_exitcode(status)
+    return run_kernel(SandboxPlan.from_environment(), module, argv)
 
 
 def run_kernel(plan, module, args):
@@ -75,22 +52,31 @@ def run_kernel(plan, module, args):
     limits = plan.limits
     cgroup = _make_pids_cgroup(plan, limits["processes"])
     workdir = working_copy(os.getcwd(), plan.work_parent)
-    # Without namespaces the kernel gets its own process group, so that all of it can be killed.
-    child = subprocess.Popen(kernel_command(plan, module, args), start_new_session=not plan.namespaces, cwd=workdir,
-                             preexec_fn=lambda: _limit_child(limits, cgroup))
+    connection = _connection_file(args)
+    writable = [workdir, *plan.writable, *_fresh_socket_folder(connection)]
+    world = plan_world(plan.hidden, [*plan.readable, *connection], writable, limits["tmpfs_bytes"],
+                       _files_of(plan.home_template))
+    if plan.namespaces and world.user is not None:
+        _give_to(world.user, [*writable, *connection])
+    reports, report_to = os.pipe()
+    child = _start(plan, world, [sys.executable, "-I", "-m", module, *args], workdir, cgroup, report_to)
+    os.close(report_to)
     _forward_termination(child, plan)
     try:
-        code = child.wait(timeout=limits["wall_seconds"])
-    except subprocess.TimeoutExpired:
-        _record_ending(plan, "wall clock", f"the notebook ran longer than its {limits['wall_seconds']:g} s limit")
-        code = WALL_CLOCK_EXIT_CODE
-    else:
-        if not plan.namespaces:  # with namespaces, the init inside records it (unshare hides the signal)
+        code = _wait(child, limits["wall_seconds"])
+        if code is None:
+            _record_ending(plan, "wall clock", f"the notebook ran longer than its {limits['wall_seconds']:g} s limit")
+            _kill_everything(child, plan)
+            code = WALL_CLOCK_EXIT_CODE
+        elif not plan.namespaces:  # with namespaces, the init inside reports it (its parents hide the signal)
             _record_abnormal_exit(plan, code)
     finally:
-        _kill_everything(child, plan)
+        if not plan.namespaces:  # its process group may outlive it; a PID namespace dies with its init
+            _kill_everything(child, plan)
         remove_cgroup(cgroup)
         shutil.rmtree(workdir, ignore_errors=True)
+    for line in _read_all(reports).splitlines():
+        _record_ending(plan, **json.loads(line))
     return code
 
 
@@ -101,12 +87,123 @@ def working_copy(folder, parent):
     return str(workdir)
 
 
-def kernel_command(plan, module, args):
-    """The command that runs ``python -m module args``, inside fresh namespaces when the plan allows them."""
-    if not plan.namespaces:
-        return [sys.executable, "-m", module, *args]
-    return ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--net",
-            "--mount-proc", sys.executable, "-m", __spec__.name, "--inside", "--module", module, *args]
+def _connection_file(args):
+    """The kernel's connection file (``-f PATH``), which its unprivileged user must read."""
+    return [args[args.index("-f") + 1]] if "-f" in args[:-1] else []
+
+
+def _fresh_socket_folder(connection):
+    """The folder of the kernel's Unix sockets (none for TCP), emptied: what an earlier kernel left there goes."""
+    if not connection:
+        return []
+    info = json.loads(Path(connection[0]).read_text())
+    if info.get("transport") != "ipc":
+        return []
+    folder = Path(info["ip"]).parent
+    for leftover in folder.iterdir():
+        shutil.rmtree(leftover) if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
+    return [str(folder)]
+
+
+def _files_of(folder):
+    """``((relative path, bytes), ...)`` of the files in ``folder`` (none if it is None)."""
+    if folder is None:
+        return ()
+    return tuple((str(p.relative_to(folder)), p.read_bytes()) for p in sorted(Path(folder).rglob("*")) if p.is_file())
+
+
+def _give_to(user, paths):
+    """Make ``user`` (uid and gid) own ``paths`` and everything in them."""
+    for path in paths:
+        os.chown(path, user, user, follow_symlinks=False)
+        for folder, names, files in os.walk(path):
+            for name in names + files:
+                os.chown(os.path.join(folder, name), user, user, follow_symlinks=False)
+
+
+def _start(plan, world, command, workdir, cgroup, report_to):
+    """Fork the sandboxed process tree; return the pid of its outermost process."""
+    ready, ready_to = os.pipe()
+    go, go_to = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        _child(plan, world, command, workdir, cgroup, (ready_to, go, report_to))
+    os.close(ready_to)
+    os.close(go)
+    if plan.namespaces and os.read(ready, 1) == b"u":
+        _map_users(pid, world.user)
+        os.write(go_to, b"g")
+    os.close(ready)
+    os.close(go_to)
+    return pid
+
+
+def _child(plan, world, command, workdir, cgroup, pipes):
+    """The forked launcher: limits, then exec (no namespaces) or namespaces and their init. Never returns."""
+    ready_to, go, report_to = pipes
+    try:
+        _limit_child(plan.limits, cgroup)
+        if not plan.namespaces:
+            os.setsid()  # its own process group, so that all of it can be killed
+            _exec(command, workdir, {})
+        if _libc().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC) != 0:
+            raise OSError(ctypes.get_errno(), f"unshare: {os.strerror(ctypes.get_errno())}")
+        os.write(ready_to, b"u")
+        if os.read(go, 1) != b"g":
+            raise OSError("the launcher did not map the namespace's users")
+        init = os.fork()
+        if init == 0:
+            os._exit(_init(world, plan.limits, command, workdir, report_to))
+        os._exit(os.waitstatus_to_exitcode(os.waitpid(init, 0)[1]) & 0xFF)
+    except BaseException:
+        traceback.print_exc()
+        with contextlib.suppress(OSError):
+            _report(report_to, "sandbox error", f"the sandbox could not start: {sys.exc_info()[1]}")
+        os._exit(SETUP_FAILED_EXIT_CODE)
+
+
+def _map_users(pid, user):
+    """Map the namespace's root to this user and, for a root grader, ``user`` to itself."""
+    uid, gid = os.geteuid(), os.getegid()
+    extra = f"{user} {user} 1\n" if user is not None else ""
+    if user is None:
+        Path(f"/proc/{pid}/setgroups").write_text("deny")
+    Path(f"/proc/{pid}/uid_map").write_text(f"0 {uid} 1\n{extra}")
+    Path(f"/proc/{pid}/gid_map").write_text(f"0 {gid} 1\n{extra}")
+
+
+def _init(world, limits, command, workdir, report_to):
+    """The PID namespace's init: build the world, start the unprivileged process, reap orphans; its exit code."""
+    _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # and with it the whole PID namespace
+    try:
+        home = enter_world(world)
+    except OSError as error:  # the grader's problem, not the student's: say so
+        _report(report_to, "sandbox error", f"the sandbox could not build its read-only world: {error}")
+        return SETUP_FAILED_EXIT_CODE
+    # ipykernel would take its parent, this init (PID 1), for a dead one and quit; "1" turns its
+    # parent polling off (the namespace ends with the launcher anyway) and keeps it quiet.
+    environment = {"HOME": home, "TMPDIR": "/tmp", "MPLCONFIGDIR": f"{home}/matplotlib",
+                   "IPYTHONDIR": f"{home}/ipython", "JPY_PARENT_PID": "1"}
+    kernel = os.fork()
+    if kernel == 0:
+        try:
+            drop_privileges(world.user)
+            _exec(command, workdir, environment)
+        except BaseException as error:
+            _report(report_to, "sandbox error", f"the sandbox could not drop its privileges: {error}")
+            os._exit(SETUP_FAILED_EXIT_CODE)
+    while True:
+        pid, status = os.wait()
+        if pid == kernel:
+            code = os.waitstatus_to_exitcode(status)
+            if code < 0:
+                _report(report_to, *_signal_ending(limits, -code))
+            return code & 0xFF
+
+
+def _exec(command, workdir, environment):
+    os.chdir(workdir)
+    os.execve(command[0], command, {**os.environ, **environment})
 
 
 def _limit_child(limits, cgroup):
@@ -146,6 +243,17 @@ def _make_pids_cgroup(plan, processes):
     return cgroup
 
 
+def _wait(pid, seconds):
+    """The exit code of ``pid``, or None if it still runs after ``seconds``."""
+    handle = os.pidfd_open(pid)
+    try:
+        if not select.select([handle], [], [], seconds)[0]:
+            return None
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    finally:
+        os.close(handle)
+
+
 def _forward_termination(child, plan):
     """When Jupyter asks the launcher to stop, stop the kernel and everything it started."""
     def stop(signum, frame):
@@ -157,87 +265,51 @@ def _forward_termination(child, plan):
 
 def _kill_everything(child, plan):
     """Kill the kernel and what it started: its PID namespace dies with it, else its process group."""
-    if plan.namespaces:
-        _signal(child.pid, signal.SIGKILL)
-    else:
-        try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    child.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(child, signal.SIGKILL) if plan.namespaces else os.killpg(child, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(child, 0)
 
 
-def _signal(pid, signum):
-    try:
-        os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
+def _signal_ending(limits, signum):
+    """``(kind, reason)`` of a kernel killed by a signal (SIGXCPU of the CPU limit, SIGKILL...)."""
+    name = signal.Signals(signum).name
+    reasons = {"SIGXCPU": f"the notebook used more than {limits['cpu_seconds']} s of CPU time",
+               "SIGXFSZ": f"the notebook wrote a file larger than {limits['file_bytes']} bytes"}
+    return name, reasons.get(name, f"the kernel was killed by {name}")
 
 
 def _record_abnormal_exit(plan, code):
-    """Record a kernel killed by a signal (SIGXCPU of the CPU limit, SIGKILL...) so the grader can explain it."""
-    if code >= 0:
-        return
-    name = signal.Signals(-code).name
-    reason = {"SIGXCPU": f"the notebook used more than {plan.limits['cpu_seconds']} s of CPU time",
-              "SIGXFSZ": f"the notebook wrote a file larger than {plan.limits['file_bytes']} bytes"}
-    _record_ending(plan, name, reason.get(name, f"the kernel was killed by {name}"))
+    """Record an exit by a signal of a kernel started without namespaces (so the grader can explain it)."""
+    if code < 0:
+        _record_ending(plan, *_signal_ending(plan.limits, -code))
+
+
+def _report(report_to, kind, reason):
+    """Send ``{"kind", "reason"}`` to the launcher outside (one JSON line)."""
+    os.write(report_to, (json.dumps({"kind": kind, "reason": reason}) + "\n").encode())
+
+
+def _read_all(fd):
+    """What is left in a pipe whose writers are gone (non-blocking), as text; closes it."""
+    os.set_blocking(fd, False)
+    chunks = []
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
 
 
 def _record_ending(plan, kind, reason):
-    """Write ``{"kind", "reason"}`` into the plan's status folder (one file per launcher)."""
-    path = Path(plan.status_dir) / f"{os.getpid()}.json"
+    """Write ``{"kind", "reason"}`` into the plan's status folder (one file per ending)."""
+    folder = Path(plan.status_dir)
+    path = folder / f"{os.getpid()}-{len(list(folder.glob(f'{os.getpid()}-*.json')))}.json"
     path.write_text(json.dumps({"kind": kind, "reason": reason}))
-
-
-def hide_paths(hidden):
-    """Mount an empty tmpfs over each hidden path, keeping the listed paths inside it visible.
-
-    Runs inside the new mount namespace, so the grader's view of the files is unchanged.
-
-    Parameters
-    ----------
-    hidden : list of [str, list of str]
-        ``[path, [visible path inside it, ...]]`` pairs.
-    """
-    staging = Path(tempfile.mkdtemp(prefix="cs231kit-keep-"))  # outside every hidden path
-    _mount("tmpfs", str(staging), "tmpfs", MS_NOSUID | MS_NODEV)
-    for n, (path, visible) in enumerate(hidden):
-        kept = [_stage(Path(v), staging / f"{n}-{i}") for i, v in enumerate(visible) if Path(v).exists()]
-        if Path(path).is_dir():
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV)
-        else:
-            _mount("/dev/null", path, None, MS_BIND)
-        for original, staged in kept:
-            _restore(staged, original)
-    _libc().umount2(str(staging).encode(), MNT_DETACH)
-    staging.rmdir()
-
-
-def _stage(original, staged):
-    """Bind ``original`` to a staging place before its parent is hidden."""
-    staged.mkdir() if original.is_dir() else staged.touch()
-    _mount(str(original), str(staged), None, MS_BIND | MS_REC)
-    return original, staged
-
-
-def _restore(staged, original):
-    """Move a staged mount back to its original path inside the fresh tmpfs."""
-    original.parent.mkdir(parents=True, exist_ok=True)
-    original.mkdir() if staged.is_dir() else original.touch()
-    _mount(str(staged), str(original), None, MS_MOVE)
 
 
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
-
-
-def _mount(source, target, fstype, flags):
-    """mount(2); raises OSError with the paths on failure."""
-    encode = (lambda s: s.encode() if s is not None else None)
-    if _libc().mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), None) != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, f"mount {source} on {target}: {os.strerror(error)}")
 
 
 if __name__ == "__main__":
