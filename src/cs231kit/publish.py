@@ -7,11 +7,12 @@ course settings (``course.json``) and a student README with the Binder badge; ne
 ``autograder/``, ``tests/``, ``benchmarks/`` or ``nbgrader_config.py``.
 
 The published ``pyproject.toml`` installs two JupyterLab settings files into the environment
-(``etc/jupyter``): they switch off nbgrader's instructor tools (Formgrader, Create Assignment, the
-course and assignment lists with their exchange folder, and the Nbgrader menu) and keep its
-Validate button. Installed the same way in a student's ``.venv`` and by Binder's ``postBuild``, the
-lab looks the same in both; the instructor's environment, installed from the course's own
-``pyproject.toml``, keeps every tool.
+(``etc/jupyter``; a wheel does, an editable install does not): they switch off nbgrader's
+instructor tools (Formgrader, Create Assignment, the course and assignment lists with their
+exchange folder, the Nbgrader menu, and the lab's news prompt) and keep its Validate button.
+Installed the same way in a student's ``.venv`` and by Binder's ``postBuild``, the lab looks the
+same in both; the instructor's environment, installed from the course's own ``pyproject.toml``,
+keeps every tool.
 
 The folder is owned by the command: re-running it rewrites what changed and removes what is no
 longer published (an assignment left out of ``--assignments``), leaving ``.git/`` alone.
@@ -38,6 +39,7 @@ DISABLED_LAB_PLUGINS = (
     "@jupyter/nbgrader:assignment-list",
     "@jupyter/nbgrader:course-list",
     "@jupyter/nbgrader:menu",
+    "@jupyterlab/apputils-extension:announcements",  # asks to fetch news from the internet on first start
 )
 DISABLED_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
