@@ -262,11 +262,13 @@ def close(page):
 def test_student_lab_has_no_instructor_tool_and_keeps_validate(browser, student_lab, student_repo, artifacts):
     page = open_notebook(browser, student_lab, f"notebooks/{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb")
     menus = [label.strip() for label in page.locator(".lm-MenuBar-itemLabel").all_inner_texts()]
+    side_panels = " ".join(page.locator(".jp-SideBar").all_inner_texts())
     commands = page.evaluate(f"() => {json.dumps(INSTRUCTOR_COMMANDS)}.filter(c => window.jupyterapp.commands.hasCommand(c))")
     validate_buttons = page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").count()
     screenshot(page, artifacts, "student-lab")
     close(page)
     assert "File" in menus and "Nbgrader" not in menus
+    assert "Create Assignment" not in side_panels
     assert commands == []
     assert validate_buttons == 1
     assert student_lab.status("/formgrader") == 404 and student_lab.status("/assignments") == 404
@@ -279,12 +281,13 @@ def test_instructor_lab_keeps_its_tools(browser, student_repo, tmp_path, artifac
     try:
         page = open_notebook(browser, lab, f"notebooks/{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb")
         menus = [label.strip() for label in page.locator(".lm-MenuBar-itemLabel").all_inner_texts()]
+        side_panels = " ".join(page.locator(".jp-SideBar").all_inner_texts())
         commands = page.evaluate(f"() => {json.dumps(INSTRUCTOR_COMMANDS)}.filter(c => window.jupyterapp.commands.hasCommand(c))")
         screenshot(page, artifacts, "instructor-lab")
         close(page)
     finally:
         lab.stop()
-    assert "Nbgrader" in menus and set(commands) == set(INSTRUCTOR_COMMANDS)
+    assert "Nbgrader" in menus and "Create Assignment" in side_panels and set(commands) == set(INSTRUCTOR_COMMANDS)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -324,3 +327,15 @@ def test_completed_notebook_passes_its_visible_tests_and_draws_its_figures(brows
         "image/png" in o.get("data", {}) for cell in notebook["cells"] for o in cell.get("outputs", []))
     assert all(width > 0 for width in images)
     assert warning_boxes(notebook) == []
+
+
+def test_validate_button_checks_a_completed_notebook(browser, student_lab, artifacts):
+    assignment = "gradcheck" if "gradcheck" in ASSIGNMENTS else ASSIGNMENTS[0]  # the quickest to run
+    page = open_notebook(browser, student_lab, f"completed/{assignment}/{assignment}.ipynb")
+    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").click()
+    result = page.wait_for_selector(".jp-Dialog .validation-success, .jp-Dialog .validation-failed, .jp-Dialog pre",
+                                    timeout=RUN_SECONDS * 1000)
+    text = result.inner_text()
+    screenshot(page, artifacts, f"validate-{assignment}")
+    close(page)
+    assert "Success! Your notebook passes all the tests." in text

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,18 @@ def test_binder_badge_and_an_unreleased_assignment(tmp_path, capsys):
     assert main(["--course-dir", str(REPO), "publish", str(tmp_path / "other"), "--assignments", "no_such_assignment"]) == 1
     assert "run cs231kit release first" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.slow
+def test_published_repository_builds_a_wheel_that_installs_the_lab_settings(published, tmp_path):
+    """What ``pip install .`` (the student README, Binder's postBuild) installs: the package and,
+    into the environment's etc/jupyter, the settings that hide the instructor tools."""
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path),
+                            str(published.destination)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-3000:]
+    (wheel,) = tmp_path.glob("cs231kit-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        data = {name.split(".data/data/", 1)[1]: archive.read(name).decode() for name in names if ".data/data/" in name}
+    assert data == {f"etc/jupyter/{name}": text for name, text in student_lab_settings().items()}
+    assert "cs231kit/gradcheck.py" in names and "cs231kit/student_repo/postBuild" in names
