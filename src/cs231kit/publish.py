@@ -22,6 +22,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 from .grading.gradescope import package_root
@@ -61,7 +62,7 @@ class Publication:
     assignments: list
     written: list = field(default_factory=list)
     removed: list = field(default_factory=list)
-    commit: str = None
+    commit: str | None = None
 
 
 def student_lab_settings():
@@ -233,11 +234,10 @@ def _remove_unpublished(destination, published):
 
 def _files_below(folder, prefix):
     """``{prefix/relative path: file}`` of every file below ``folder``, without caches and build clutter."""
-    ignore = shutil.ignore_patterns(*NOT_PUBLISHED)
     files = {}
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
-        if path.is_file() and not any(ignore(str(folder), [part]) for part in parts):
+        if path.is_file() and not any(fnmatch(part, pattern) for part in parts for pattern in NOT_PUBLISHED):
             files[f"{prefix}/{'/'.join(parts)}"] = path
     return files
 
@@ -261,4 +261,5 @@ def _environment_name(environment_yml):
 
 
 def _json(value):
+    """``value`` as indented JSON text ending in a newline."""
     return json.dumps(value, indent=2) + "\n"
