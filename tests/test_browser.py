@@ -11,6 +11,7 @@ one is opened and run with Run All; the notebook model after the run is read fro
 Screenshots are kept in ``$TMPDIR/cs231kit-browser-artifacts/`` (printed at the end of each test).
 """
 
+import contextlib
 import json
 import os
 import re
@@ -50,7 +51,7 @@ READ_NOTEBOOK_JS = "() => window.jupyterapp.shell.currentWidget.content.model.to
 BUSY_JS = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
     const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-    const prompts = [...document.querySelectorAll('.jp-InputPrompt')].map(p => p.textContent);
+    const prompts = [...panel.node.querySelectorAll('.jp-InputPrompt')].map(p => p.textContent);
     return !kernel || kernel.status !== 'idle' || prompts.some(p => p.includes('*'));
 }"""
 
@@ -212,93 +213,88 @@ def student_lab(student_repo, tmp_path_factory):
     lab.stop()
 
 
-@pytest.fixture(scope="module")
-def artifacts():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+@contextlib.contextmanager
+def notebook_page(browser, lab, path, name):
+    """A page showing the notebook at ``path`` (relative to the lab's root) with its kernel ready.
 
-
-def open_notebook(browser, lab, path):
-    """A page showing the notebook at ``path`` (relative to the lab's root) with its kernel ready."""
+    On leaving, pass or fail, the page is saved as ``ARTIFACTS/name.png`` and the kernel shut down.
+    """
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{lab.url}/lab/tree/{path}?token={lab.token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=120_000)
-    return page
+    try:
+        # A workspace of its own, reset: otherwise the lab reopens the notebooks of the previous page.
+        page.goto(f"{lab.url}/lab/workspaces/{name}/tree/{path}?token={lab.token}&reset")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=180_000)
+        yield page
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        print(f"screenshot: {ARTIFACTS / name}.png")
+        page.evaluate("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                      " if (w && w.sessionContext) { w.sessionContext.shutdown(); } }")
+        page.close()
 
 
 def run_all(page):
     """Run > Run All Cells, then wait until the kernel is idle with no cell queued; return the notebook."""
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function(BUSY_JS, timeout=30_000)
     deadline = time.monotonic() + RUN_SECONDS
     idle_since = None
     while time.monotonic() < deadline:
         busy = page.evaluate(BUSY_JS)
         idle_since = None if busy else (idle_since or time.monotonic())
-        if idle_since and time.monotonic() - idle_since > 2:
+        if idle_since and time.monotonic() - idle_since > 3:
             return page.evaluate(READ_NOTEBOOK_JS)
         time.sleep(0.5)
     raise TimeoutError(f"Run All did not finish within {RUN_SECONDS} s")
 
 
-def screenshot(page, artifacts, name, cell_index=None):
-    """Save the page (scrolled to ``cell_index`` if given) as ``artifacts/name.png``."""
-    if cell_index is not None:
-        page.evaluate("i => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView()", cell_index)
-        time.sleep(1)
-    path = artifacts / f"{name}.png"
-    page.screenshot(path=str(path))
-    print(f"screenshot: {path}")
-    return path
+def scroll_to(page, cell_index):
+    """Scroll the notebook so that cell ``cell_index`` is in view (for the screenshot)."""
+    page.evaluate("i => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView()", cell_index)
+    time.sleep(1)
 
 
-def close(page):
-    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
-    page.close()
-
-
-def test_student_lab_has_no_instructor_tool_and_keeps_validate(browser, student_lab, student_repo, artifacts):
-    page = open_notebook(browser, student_lab, f"notebooks/{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb")
+def instructor_tools(page):
+    """``(menu bar labels, side panel labels, instructor commands registered)`` of the open lab."""
     menus = [label.strip() for label in page.locator(".lm-MenuBar-itemLabel").all_inner_texts()]
     side_panels = " ".join(page.locator(".jp-SideBar").all_inner_texts())
     commands = page.evaluate(f"() => {json.dumps(INSTRUCTOR_COMMANDS)}.filter(c => window.jupyterapp.commands.hasCommand(c))")
-    validate_buttons = page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").count()
-    screenshot(page, artifacts, "student-lab")
-    close(page)
+    return menus, side_panels, commands
+
+
+def test_student_lab_has_no_instructor_tool_and_keeps_validate(browser, student_lab, student_repo):
+    with notebook_page(browser, student_lab, f"notebooks/{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb", "student-lab") as page:
+        menus, side_panels, commands = instructor_tools(page)
+        validate_buttons = page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").count()
+        open_panels = page.evaluate("() => [...window.jupyterapp.shell.widgets('main')].length")
     assert "File" in menus and "Nbgrader" not in menus
     assert "Create Assignment" not in side_panels
     assert commands == []
-    assert validate_buttons == 1
-    assert student_lab.status("/formgrader") == 404 and student_lab.status("/assignments") == 404
-    assert student_lab.status("/courses") == 404
+    assert validate_buttons == 1 and open_panels == 1
+    assert [student_lab.status(path) for path in ("/formgrader", "/assignments", "/courses")] == [404, 404, 404]
     assert not list(student_repo.rglob("gradebook.db"))
 
 
-def test_instructor_lab_keeps_its_tools(browser, student_repo, tmp_path, artifacts):
+def test_instructor_lab_keeps_its_tools(browser, student_repo, tmp_path):
     lab = Lab(student_repo, tmp_path)  # the same tree without the student's lab settings
     try:
-        page = open_notebook(browser, lab, f"notebooks/{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb")
-        menus = [label.strip() for label in page.locator(".lm-MenuBar-itemLabel").all_inner_texts()]
-        side_panels = " ".join(page.locator(".jp-SideBar").all_inner_texts())
-        commands = page.evaluate(f"() => {json.dumps(INSTRUCTOR_COMMANDS)}.filter(c => window.jupyterapp.commands.hasCommand(c))")
-        screenshot(page, artifacts, "instructor-lab")
-        close(page)
+        with notebook_page(browser, lab, f"notebooks/{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb", "instructor-lab") as page:
+            menus, side_panels, commands = instructor_tools(page)
     finally:
         lab.stop()
     assert "Nbgrader" in menus and "Create Assignment" in side_panels and set(commands) == set(INSTRUCTOR_COMMANDS)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_runs_until_the_first_stub(browser, student_lab, student_repo, artifacts, assignment):
+def test_release_runs_until_the_first_stub(browser, student_lab, student_repo, assignment):
     release = read_notebook(student_repo / "notebooks" / assignment / f"{assignment}.ipynb")
     stub_index, name = first_stub(release)
-    page = open_notebook(browser, student_lab, f"notebooks/{assignment}/{assignment}.ipynb")
-    notebook = run_all(page)
-    failure = first_error(notebook)
-    screenshot(page, artifacts, f"release-{assignment}", failure[0] if failure else None)
-    close(page)
+    with notebook_page(browser, student_lab, f"notebooks/{assignment}/{assignment}.ipynb", f"release-{assignment}") as page:
+        notebook = run_all(page)
+        failure = first_error(notebook)
+        if failure:
+            scroll_to(page, failure[0])
     assert failure, "Run All on the release stops at the first stub"
     index, error = failure
     assert error["ename"] == "NotImplementedError" and index >= stub_index
@@ -308,34 +304,32 @@ def test_release_runs_until_the_first_stub(browser, student_lab, student_repo, a
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_completed_notebook_passes_its_visible_tests_and_draws_its_figures(browser, student_lab, student_repo,
-                                                                           artifacts, assignment):
+                                                                           assignment):
     release = read_notebook(student_repo / "notebooks" / assignment / f"{assignment}.ipynb")
-    page = open_notebook(browser, student_lab, f"completed/{assignment}/{assignment}.ipynb")
-    notebook = run_all(page)
-    images = page.evaluate("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-RenderedImage img')]"
-                           ".map(img => img.naturalWidth)")
-    figure_cells = [i for i, cell in enumerate(notebook["cells"])
-                    if any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))]
-    screenshot(page, artifacts, f"completed-{assignment}", figure_cells[-1] if figure_cells else None)
-    close(page)
+    with notebook_page(browser, student_lab, f"completed/{assignment}/{assignment}.ipynb",
+                       f"completed-{assignment}") as page:
+        notebook = run_all(page)
+        widths = page.evaluate("() => [...window.jupyterapp.shell.currentWidget.node"
+                               ".querySelectorAll('.jp-RenderedImage img')].map(img => img.naturalWidth)")
+        figure_cells = [i for i, cell in enumerate(notebook["cells"])
+                        if any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))]
+        if figure_cells:
+            scroll_to(page, figure_cells[-1])
     assert first_error(notebook) is None
     tests = visible_test_cells(release)
     assert tests
     for index in tests:
         assert "visible tests passed" in cell_text(notebook["cells"][index]), release["cells"][index]["id"]
-    assert figure_cells and len(images) == sum(
-        "image/png" in o.get("data", {}) for cell in notebook["cells"] for o in cell.get("outputs", []))
-    assert all(width > 0 for width in images)
+    figures = sum("image/png" in o.get("data", {}) for cell in notebook["cells"] for o in cell.get("outputs", []))
+    assert figure_cells and len(widths) == figures and all(width > 0 for width in widths)
     assert warning_boxes(notebook) == []
 
 
-def test_validate_button_checks_a_completed_notebook(browser, student_lab, artifacts):
+def test_validate_button_checks_a_completed_notebook(browser, student_lab):
     assignment = "gradcheck" if "gradcheck" in ASSIGNMENTS else ASSIGNMENTS[0]  # the quickest to run
-    page = open_notebook(browser, student_lab, f"completed/{assignment}/{assignment}.ipynb")
-    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").click()
-    result = page.wait_for_selector(".jp-Dialog .validation-success, .jp-Dialog .validation-failed, .jp-Dialog pre",
-                                    timeout=RUN_SECONDS * 1000)
-    text = result.inner_text()
-    screenshot(page, artifacts, f"validate-{assignment}")
-    close(page)
+    with notebook_page(browser, student_lab, f"completed/{assignment}/{assignment}.ipynb", f"validate-{assignment}") as page:
+        page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").click()
+        result = page.wait_for_selector(".jp-Dialog .validation-success, .jp-Dialog .validation-failed, .jp-Dialog pre",
+                                        timeout=RUN_SECONDS * 1000)
+        text = result.inner_text()
     assert "Success! Your notebook passes all the tests." in text
