@@ -24,10 +24,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 from notebook_cells import REPO, nbgrader, read_notebook
-
-import nbformat
 
 from cs231kit.grading.session import list_assignments
 from cs231kit.grading.simulate import fill_in_solutions
