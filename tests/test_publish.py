@@ -21,7 +21,7 @@ import pytest
 from notebook_cells import HIDDEN_REGION, REPO, nbgrader, read_notebook
 
 from cs231kit.cli import main
-from cs231kit.grading.session import list_assignments
+from cs231kit.grading.session import list_assignments, load_config
 from cs231kit.publish import DISABLED_LAB_PLUGINS, DISABLED_SERVER_EXTENSIONS, publish, student_lab_settings
 
 ASSIGNMENTS = list_assignments(REPO)
@@ -143,6 +143,11 @@ def test_lab_settings_name_real_nbgrader_plugins_and_keep_validate():
     assert servers["ServerApp"]["jpserver_extensions"] == dict.fromkeys(DISABLED_SERVER_EXTENSIONS, False)
     for name in DISABLED_SERVER_EXTENSIONS:
         __import__(name)
+
+
+def test_validate_uses_the_courses_time_limit_per_cell():
+    settings = json.loads(student_lab_settings()["nbgrader_config.json"])
+    assert settings["Execute"]["timeout"] == load_config(REPO).Execute.timeout
 
 
 def test_subset_publishes_only_the_listed_assignments_and_updates_in_place(tmp_path):

@@ -6,10 +6,11 @@ installs it (a ``pyproject.toml`` without the test extra, ``environment.yml``, `
 course settings (``course.json``) and a student README with the Binder badge; never ``solutions/``,
 ``autograder/``, ``tests/``, ``benchmarks/`` or ``nbgrader_config.py``.
 
-The published ``pyproject.toml`` installs two JupyterLab settings files into the environment
+The published ``pyproject.toml`` installs the student's lab settings into the environment
 (``etc/jupyter``; a wheel does, an editable install does not): they switch off nbgrader's
 instructor tools (Formgrader, Create Assignment, the course and assignment lists with their
-exchange folder, the Nbgrader menu, and the lab's news prompt) and keep its Validate button.
+exchange folder, the Nbgrader menu, and the lab's news prompt) and keep its Validate button,
+with the course's per-cell time limit.
 Installed the same way in a student's ``.venv`` and by Binder's ``postBuild``, the lab looks the
 same in both; the instructor's environment, installed from the course's own ``pyproject.toml``,
 keeps every tool.
@@ -47,6 +48,9 @@ DISABLED_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.assignment_list",
     "nbgrader.server_extensions.course_list",
 )
+# Validate's per-cell limit: the course grades with c.Execute.timeout = 120 (nbgrader's default is
+# 30 s, which a slow cell on Binder's one CPU can exceed); tests/test_publish.py keeps them equal.
+VALIDATE_CELL_SECONDS = 120
 # Loaded after nbgrader's own nbgrader.json (jupyter reads a config.d folder in name order).
 SERVER_CONFIG_NAME = "zz-cs231kit-student.json"
 # Sections of the course's pyproject.toml that students do not need.
@@ -66,18 +70,20 @@ class Publication:
 
 
 def student_lab_settings():
-    """``{path below etc/jupyter: JSON text}`` of the settings that hide the instructor tools.
+    """``{path below etc/jupyter: JSON text}`` of the student's lab settings.
 
     Returns
     -------
     dict of str to str
-        JupyterLab's ``labconfig/page_config.json`` (plugins off) and a server ``config.d`` file
-        (nbgrader's instructor server extensions off; ``validate_assignment`` stays on).
+        JupyterLab's ``labconfig/page_config.json`` (plugins off), a server ``config.d`` file
+        (nbgrader's instructor server extensions off; ``validate_assignment`` stays on) and the
+        ``nbgrader_config.json`` that Validate reads (the course's per-cell time limit).
     """
     page_config = {"disabledExtensions": {plugin: True for plugin in DISABLED_LAB_PLUGINS}}
     server_config = {"ServerApp": {"jpserver_extensions": {name: False for name in DISABLED_SERVER_EXTENSIONS}}}
     return {"labconfig/page_config.json": _json(page_config),
-            f"jupyter_server_config.d/{SERVER_CONFIG_NAME}": _json(server_config)}
+            f"jupyter_server_config.d/{SERVER_CONFIG_NAME}": _json(server_config),
+            "nbgrader_config.json": _json({"Execute": {"timeout": VALIDATE_CELL_SECONDS}})}
 
 
 def student_pyproject(course_pyproject):
@@ -95,7 +101,7 @@ def student_pyproject(course_pyproject):
     """
     kept = [section for section in _toml_sections(course_pyproject)
             if section.splitlines()[0].strip() not in INSTRUCTOR_ONLY_SECTIONS]
-    data_files = "\n".join(f'"etc/jupyter/{Path(name).parent}" = ["{JUPYTER_CONFIG}/{name}"]'
+    data_files = "\n".join(f'"{(Path("etc/jupyter") / name).parent.as_posix()}" = ["{JUPYTER_CONFIG}/{name}"]'
                            for name in sorted(student_lab_settings()))
     kept.append("# JupyterLab for students: nbgrader's instructor tools off (written by cs231kit publish)\n"
                 f"[tool.setuptools.data-files]\n{data_files}\n")
