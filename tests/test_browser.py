@@ -249,8 +249,9 @@ def run_all(page):
 
 
 def scroll_to(page, cell_index):
-    """Scroll the notebook so that cell ``cell_index`` is in view (for the screenshot)."""
-    page.evaluate("i => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView()", cell_index)
+    """Scroll the notebook so that the end of cell ``cell_index`` (its error, its figure) is in view."""
+    page.evaluate("i => window.jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView({block: 'end'})",
+                  cell_index)
     time.sleep(1)
 
 
