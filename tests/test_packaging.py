@@ -22,5 +22,10 @@ def test_environment_yml_matches_pyproject_dependencies():
     assert dict(map(_normalise, conda)) == dict(map(_normalise, project["dependencies"]))
 
 
-def test_binder_installs_the_package_itself():
-    assert "pip install --no-deps -e ." in (REPO / "postBuild").read_text()
+def test_binder_installs_the_package_itself_with_the_student_lab_settings():
+    """The student repository's binder/postBuild installs the kit as a wheel: an editable install
+    would leave out the lab settings that hide the instructor tools (setuptools data files)."""
+    post_build = REPO / "src" / "cs231kit" / "student_repo" / "postBuild"
+    assert "pip install --no-deps .\n" in post_build.read_text() and post_build.stat().st_mode & 0o111
+    assert not (REPO / "postBuild").exists() and not (REPO / "binder").exists(), \
+        "Binder points at the published student repository, not at the course with its solutions"

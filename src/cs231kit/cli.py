@@ -1,4 +1,4 @@
-"""The ``cs231kit`` command: release, grade, gradescope, demo and data.
+"""The ``cs231kit`` command: release, publish, grade, gradescope, demo and data.
 
 Run ``cs231kit --help`` (or ``cs231kit <command> --help``) from inside the course folder.
 """
@@ -21,6 +21,23 @@ def cmd_release(args):
 
     for path in release_all(_course(args), args.assignments or None):
         print(f"released {path}")
+    return 0
+
+
+def cmd_publish(args):
+    """Write or update the student repository: releases, helper package, environment, Binder, README."""
+    from .publish import publish
+
+    assignments = [a for a in (args.assignments or "").split(",") if a]
+    try:
+        result = publish(_course(args), args.destination, assignments or None, git=args.git, binder_repo=args.binder)
+    except FileNotFoundError as error:
+        print(f"nothing published: {error}", file=sys.stderr)
+        return 1
+    print(f"published {', '.join(result.assignments)} to {result.destination}: "
+          f"{len(result.written)} file(s) written, {len(result.removed)} removed")
+    if args.git:
+        print(f"committed {result.commit}" if result.commit else "nothing to commit: already up to date")
     return 0
 
 
@@ -118,6 +135,14 @@ def build_parser():
     release = commands.add_parser("release", help=cmd_release.__doc__)
     release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     release.set_defaults(run=cmd_release)
+
+    publish = commands.add_parser("publish", help=cmd_publish.__doc__)
+    publish.add_argument("destination", help="folder of the student repository (created or updated in place)")
+    publish.add_argument("--assignments", metavar="A,B", help="comma-separated assignments released so far (default: all)")
+    publish.add_argument("--git", action="store_true", help="make it a git repository and commit the update")
+    publish.add_argument("--binder", metavar="ORG/REPO", default="<org>/<repo>",
+                         help="the student repository on GitHub, for the README's Binder badge")
+    publish.set_defaults(run=cmd_publish)
 
     grade = commands.add_parser("grade", help=cmd_grade.__doc__)
     grade.add_argument("assignment")
