@@ -19,7 +19,7 @@ no reference implementation); ``autograder/checks/`` is not.
 
 import numpy as np
 
-from cs231kit.grading.verify import Probe
+from cs231kit.grading.verify import Probe, line_counts
 
 SEED = 0  # the notebook's SEED, which its visible tests pass to the functions that take a generator
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
@@ -39,10 +39,11 @@ PATCH_CASES = ((5, 2, 8, 131), (40, 3, 6, 132), (1, 1, 4, 133))            # (nu
 KMEANS_CASES = ((60, 2, 3, 5, 121), (200, 8, 10, 8, 122), (31, 5, 31, 3, 123), (500, 16, 25, 10, 124))  # k = N
 BOW_CASES = ((3, 32, 32, 8, 4, 12, 141), (2, 20, 28, 6, 2, 5, 142), (1, 16, 16, 8, 8, 3, 143))  # N H W p s k seed
 
+LOOP_SIZES, LOOP_SLACK = (2, 20), 10  # the hidden no-loop test's batch sizes and allowance of extra lines
+HOG_TWINS = ("skimage.feature.hog",)  # the library HOG the students' stages are compared with, not theirs to call
+
 # Test cells that no probe backs, and why.
 IN_KERNEL_ONLY = {
-    "test_hog_no_per_image_loop": "a property of how the code runs (the Python lines it executes for 2 and for 20 "
-                                  "images), not of the values it computes",
     "test_features_val_accuracy": "the accuracy of the notebook's own training runs on the dataset (training is "
                                   "not repeated out of process)",
 }
@@ -130,9 +131,10 @@ def blobs(N, D, k, iters, seed):
 
 
 def empty_cluster_case():
-    """Twelve equal points and four others; the generator draws two of the equal ones as initial
-    centroids, so one cluster is empty from the first update (the hidden test's case)."""
-    X = np.vstack([np.zeros((12, 2)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
+    """Twelve equal points (away from the origin) and four others; the generator draws two of the equal
+    ones as initial centroids, so one cluster is empty from the first update (the hidden test's case:
+    a centroid reset to zero, left NaN or re-drawn ends elsewhere than one that keeps its place)."""
+    X = np.vstack([np.tile((-3.0, 5.0), (12, 1)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
     return X, 4, 4, np.random.default_rng(7)
 
 
@@ -369,6 +371,12 @@ def hog_hidden(definitions):
     return {**found, "brighter_minus_base": brighter - base}
 
 
+def hog_lines(definitions):
+    """The Python lines ``hog_features`` runs for batches of 2 and 20 RGB images, and its features."""
+    return line_counts(definitions, "hog_features",
+                       [(random_images(n, 32, 32, True, "uint8", 63),) for n in LOOP_SIZES])
+
+
 def kmeans_outputs(result, X, k, iters, rng):
     """Centroids, inertia, and the number of iterations where the inertia rises."""
     centroids, inertia = (as_floats(a) for a in parts(result, 2))
@@ -427,9 +435,13 @@ PROBES = (
     Probe("block_normalize: a clipped block", ("test_block_normalize_visible",), block_normalize_visible,
           reference_keys=("bottom_norm", "dominant", "small_values_gap"), **ISCLOSE),
     Probe("block_normalize against the reference", ("test_block_normalize_hidden",), BLOCKS_HIDDEN, **EXACT),
-    Probe("hog_features: range and a diagonal edge", ("test_hog_features_visible",), hog_features_visible),
+    Probe("hog_features: range and a diagonal edge", ("test_hog_features_visible",), hog_features_visible,
+          course_twins=HOG_TWINS),
     Probe("hog_features against the reference and on a brighter copy", ("test_hog_features_hidden",), hog_hidden,
-          rtol=0.0, atol=HOG_ATOL),
+          rtol=0.0, atol=HOG_ATOL, course_twins=HOG_TWINS),
+    Probe(f"hog_features on {LOOP_SIZES[0]} and on {LOOP_SIZES[1]} images (Python lines run)",
+          ("test_hog_no_per_image_loop",), hog_lines, rtol=0.0, atol=HOG_ATOL, course_twins=HOG_TWINS,
+          loop_slack=LOOP_SLACK),
     Probe("extract_random_patches on a ramp and with a repeated seed", ("test_patches_visible",), patches_visible,
           **CLOSE),
     Probe("extract_random_patches against the reference", ("test_patches_hidden",),

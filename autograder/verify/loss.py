@@ -7,7 +7,7 @@ no reference implementation); ``autograder/checks/`` is not.
 
 import numpy as np
 
-from cs231kit.grading.verify import Probe, gradient_samples
+from cs231kit.grading.verify import Probe, gradient_samples, line_counts
 
 LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
 LECTURE_LABELS = np.array([0, 1, 2])
@@ -18,13 +18,13 @@ LOSS_RTOL = 1e-6
 
 # Test cells that no probe backs, and why.
 TRAINING_RUN = "the accuracy of the notebook's own tuning run (training is not repeated out of process)"
-SOURCE_PROPERTY = "a property of the source code (no Python loops), not of the values it computes"
 IN_KERNEL_ONLY = {
     "test_svm_val_accuracy": TRAINING_RUN,
     "test_softmax_val_accuracy": TRAINING_RUN,
-    "test_svm_vectorized_no_loops": SOURCE_PROPERTY,
-    "test_softmax_vectorized_no_loops": SOURCE_PROPERTY,
 }
+LOOP_CASES = ((8, 6, 4, 0.05, 107), (64, 20, 10, 0.05, 108))
+"""A vectorised loss runs the same Python lines whatever N, D and C: a loop over any of them does not."""
+LOOP_SLACK = 2
 
 
 def loss_case(N, D, C, reg, seed):
@@ -114,6 +114,10 @@ def _loss_probes(name, tests_prefix, stable=False):
               reference_keys=()),
         Probe(f"{name} against the reference", (f"{tests_prefix}_hidden",), against_reference(name), rtol=LOSS_RTOL),
     ]
+    if name.endswith("_vectorized"):
+        probes.append(Probe(f"{name} on two sizes (Python lines run)", (f"{tests_prefix}_no_loops",),
+                            lambda definitions: line_counts(definitions, name, [loss_case(*c) for c in LOOP_CASES]),
+                            rtol=LOSS_RTOL, loop_slack=LOOP_SLACK))
     if stable:
         probes.append(Probe(f"{name} with scores near ±1000", (f"{tests_prefix}_stable",), stable_scores(name),
                             rtol=LOSS_RTOL, atol=1e-6))

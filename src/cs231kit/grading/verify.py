@@ -34,6 +34,8 @@ KEY_SEPARATOR = "/"
 # Relative error above which an analytic gradient entry disagrees with the centred difference
 # of the same loss (float64, h = 1e-6; the lecture's "acceptable" bound near kinks is 1e-4).
 GRADIENT_RELATIVE_ERROR = 1e-4
+LINES_KEY = "lines"
+"""The output of a loop probe: Python lines executed for each input size, smallest first."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,13 @@ class Probe:
         all; ``()``: none, for probes that only check a gradient against the student's own loss).
         A probe should check what its tests check, no more: a stricter probe would take points
         from an honest student.
+    course_twins : tuple of str
+        The course's own implementations of what the probe checks (dotted names of functions, or of
+        modules: all their functions), e.g. ``("cs231kit.gradcheck",)`` for the student's numerical
+        gradient. A call of one while the probe runs fails it: "calls the course's implementation".
+    loop_slack : int or None
+        For a loop probe (its ``run`` returns :func:`line_counts` under the key ``"lines"``): how many
+        more Python lines the larger input may run than the smaller one. ``None``: not a loop probe.
     """
 
     name: str
@@ -65,10 +74,13 @@ class Probe:
     rtol: float = 1e-6
     atol: float = 1e-9
     reference_keys: tuple | None = None
+    course_twins: tuple = ()
+    loop_slack: int | None = None
 
     def compared(self, key):
         """Whether output ``key`` is compared with the reference."""
-        return self.reference_keys is None or key.rsplit(KEY_SEPARATOR, 1)[-1] in self.reference_keys
+        last = key.rsplit(KEY_SEPARATOR, 1)[-1]
+        return last != LINES_KEY and (self.reference_keys is None or last in self.reference_keys)
 
 
 @dataclass(frozen=True)
@@ -171,7 +183,7 @@ def program_cells(source, submitted=None):
         else:
             continue
         if code is not None:
-            program.append({"cell": meta["grade_id"], "source": code})
+            program.append({"cell": meta["grade_id"], "source": code, "student": bool(meta.get("solution"))})
     return program
 
 
@@ -278,10 +290,14 @@ def verify_outputs(probes, reference, student, report):
     """
     failure = report.get("failure")
     errors = report.get("probe_errors", {}) if isinstance(report.get("probe_errors"), dict) else {}
+    delegations = report.get("delegations", {}) if isinstance(report.get("delegations"), dict) else {}
     verdicts = []
     for probe in probes:
         if failure:
             reason = f"the verification of your code did not finish: {failure}"
+        elif delegations.get(probe.name):
+            reason = (f"calls the course's implementation of it ({', '.join(map(str, delegations[probe.name]))}), "
+                      f"which is not yours to use: write your own")
         elif probe.name in errors:
             reason = f"calling it out of process raised {errors[probe.name]}"
         else:
@@ -310,7 +326,7 @@ def compare_probe(probe, reference, student):
     missing = sorted(set(reference) - set(student))
     if missing:
         return f"no value for '{missing[0]}' (the function returned something of another structure, or nothing)"
-    reason = check_gradient_samples(student)
+    reason = check_gradient_samples(student) or check_line_counts(probe, student)
     for key in (k for k in reference if probe.compared(k)):  # in the order the probe returned them
         if reason:
             break
@@ -395,3 +411,28 @@ def check_gradient_samples(outputs):
             return (f"'{prefix}dW' disagrees with the numerical gradient of your own loss at flat index "
                     f"{int(index[worst])}: analytic {analytic[worst]:.6g}, numerical {numerical[worst]:.6g}")
     return ""
+
+
+def line_counts(definitions, name, inputs):
+    """Loop probe outputs: ``{"lines": [...], "outputs": [...]}`` of ``name(*args)`` for each ``args``.
+
+    Called by probes in the sandbox with the probe's ``definitions``: the lines are counted by the
+    child's trace function (installed by trusted code, which student code cannot switch off); the
+    outputs go back too, so that a function that behaves differently when traced is compared with
+    the reference like any other.
+    """
+    counted = [definitions.count_lines(definitions[name], *args) for args in inputs]
+    return {LINES_KEY: [lines for _, lines in counted], "outputs": tuple(result for result, _ in counted)}
+
+
+def check_line_counts(probe, outputs):
+    """Why a loop probe's line counts show a Python loop over the input, or ``""``."""
+    if probe.loop_slack is None:
+        return ""
+    counts = np.asarray(outputs.get(LINES_KEY, []), dtype=np.float64).ravel()
+    if counts.size < 2:
+        return "the Python lines it runs could not be counted"
+    if np.all(counts[1:] <= counts[0] + probe.loop_slack):
+        return ""
+    return (f"it runs {int(counts[-1])} Python lines on the larger input but {int(counts[0])} on the smaller "
+            f"one: it loops in Python over the data (use whole-array operations)")
