@@ -237,11 +237,8 @@ def run_in_sandbox(sandbox, root, assignment, program, call_seconds=30.0):
     """
     with tempfile.TemporaryDirectory(prefix="verify-", dir=sandbox.scratch) as work:
         work = Path(work)
-        request = {"root": str(Path(root).resolve()), "assignment": assignment, "program": program,
-                   "call_seconds": call_seconds}
-        (work / "request.json").write_text(json.dumps(request))
-        code, endings, stderr = sandbox.run_module(CHILD_MODULE, [work / "request.json", work / "outputs.npz",
-                                                                  work / "report.json"], cwd=work)
+        code, endings, stderr = sandbox.run_module(CHILD_MODULE, child_arguments(work, root, assignment, program,
+                                                                                 call_seconds), cwd=work)
         report = _read_report(work / "report.json")
         outputs = _read_outputs(work / "outputs.npz") if code == 0 else {}
         if code != 0 or not report.get("finished"):
@@ -249,6 +246,31 @@ def run_in_sandbox(sandbox, root, assignment, program, call_seconds=30.0):
                                  f"the verification process ended with exit code {code}: "
                                  f"{stderr.strip().splitlines()[-1] if stderr.strip() else 'no message'}")
         return outputs, report
+
+
+def child_arguments(work, root, assignment, program, call_seconds=30.0):
+    """Write the child's request (and its trusted inputs) into the folder ``work``; return the
+    arguments of :mod:`cs231kit.grading.verify_child`: request, outputs and report paths."""
+    work = Path(work)
+    np.savez(work / "inputs.npz", **trusted_inputs(root, assignment))
+    request = {"root": str(Path(root).resolve()), "assignment": assignment, "program": program,
+               "call_seconds": call_seconds, "inputs": str(work / "inputs.npz")}
+    (work / "request.json").write_text(json.dumps(request))
+    return [work / "request.json", work / "outputs.npz", work / "report.json"]
+
+
+def trusted_inputs(root, assignment):
+    """``{key: ndarray}``: probe inputs that only a reference can compute, computed here, in the parent.
+
+    They come from ``probe_inputs(probes_module)`` of ``autograder/references/<assignment>.py``, which
+    no sandboxed process can read; the child gets the arrays alone (``definitions.input(key)``).
+    ``{}`` when the assignment has no such module.
+    """
+    if not (Path(root) / "autograder" / "references" / f"{assignment}.py").is_file():
+        return {}
+    references = load_course_module(f"autograder/references/{assignment}.py", root=root)
+    probes = load_course_module(f"autograder/verify/{assignment}.py", root=root)
+    return {key: np.asarray(value) for key, value in references.probe_inputs(probes).items()}
 
 
 def _read_report(path):

@@ -26,6 +26,7 @@ Everything here runs next to student code and is treated by the grader as untrus
 """
 
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -36,7 +37,7 @@ import numpy as np
 
 from ..course import load_course_module
 from ..timelimit import time_limit
-from .verify import KEY_SEPARATOR
+from .verify import KEY_SEPARATOR, _read_outputs
 
 WATCHED_MODULES = ("numpy", "numpy.testing", "math", "builtins", "scipy", "scipy.optimize")
 WATCHED_ATTRIBUTES = {
@@ -55,6 +56,7 @@ def main(argv=None):
     request = json.loads(Path(request_path).read_text())
     save, dump, write = np.savez, json.dumps, Path.write_text  # kept before any student code runs
     probes = load_course_module(f"autograder/verify/{request['assignment']}.py", root=request["root"]).PROBES
+    inputs = _read_outputs(Path(request["inputs"])) if request.get("inputs") else {}
     guard = Guard(request["root"], probes)
     namespace = {"__name__": "__main__", "get_ipython": _NoIPython}  # get_ipython() -> a do-nothing shell
     cell_errors, tampering = run_program(request["program"], namespace, request["call_seconds"])
@@ -62,7 +64,7 @@ def main(argv=None):
     for probe in probes:
         try:
             with time_limit(request["call_seconds"], f"the check of {probe.name}"), guard.probing(probe):
-                flatten(probe.run(Definitions(namespace, guard)), probe.name, outputs)
+                flatten(probe.run(Definitions(namespace, guard, inputs)), probe.name, outputs)
         except BaseException as error:  # noqa: BLE001 (student code may raise anything, SystemExit included)
             probe_errors[probe.name] = _summary(error)
     tampering += [f"{what} (while its functions were called)" for what in replaced_since(before)]
@@ -153,10 +155,17 @@ def _summary(error):
 
 class Definitions:
     """What probes see of the program's globals: ``definitions[name]``, a NameError that says so if missing;
+    ``definitions.input(key)``, a copy of an input the grader computed (see ``verify.trusted_inputs``);
     and ``definitions.count_lines(fn, *args)`` for loop probes."""
 
-    def __init__(self, namespace, guard):
-        self._namespace, self._guard = namespace, guard
+    def __init__(self, namespace, guard, inputs):
+        self._namespace, self._guard, self._inputs = namespace, guard, inputs
+
+    def input(self, key):
+        """A copy of the trusted input ``key``."""
+        if key not in self._inputs:
+            raise KeyError(f"the grader sent no input {key!r} (an error in the course, not yours)")
+        return self._inputs[key].copy()
 
     def __getitem__(self, name):
         if name not in self._namespace:
@@ -318,7 +327,7 @@ def twin_codes(dotted_name):
         target = importlib.import_module(dotted_name)
     except ImportError:
         target = getattr(importlib.import_module(module_name), attribute)
-    functions = [target] if not isinstance(target, types.ModuleType) else [
+    functions = [inspect.unwrap(target)] if not isinstance(target, types.ModuleType) else [
         value for value in vars(target).values()
         if isinstance(value, types.FunctionType) and value.__module__ == target.__name__]
     pending, codes = [f.__code__ for f in functions], set()
