@@ -19,8 +19,10 @@ from notebook_cells import REPO, autograded_tests, nbgrader, read_notebook, solu
 
 ASSIGNMENTS = list_assignments(REPO)
 VERIFIED = [a for a in ASSIGNMENTS if (REPO / "autograder" / "verify" / f"{a}.py").is_file()]
-IN_KERNEL_ONLY_SHARE = 0.10
-"""At most this share of an assignment's autograded points may rest on in-kernel tests alone."""
+IN_KERNEL_ONLY_SHARE = 0.125
+"""At most this share of an assignment's autograded points may rest on in-kernel tests alone (the
+loss assignment's two accuracy tests, 4 of 32 points: retraining takes minutes, too long for the
+verification)."""
 
 
 def test_every_assignment_is_verified_out_of_process():

@@ -17,6 +17,35 @@ every graded function is also run again, out of process:
 
 A test cell backed by a probe that fails gets no points, whatever the kernel said; a test that
 passed in the kernel but whose probe fails is the signature of patched tests.
+
+No process that runs student code reads an answer: the child sees ``autograder/verify/`` (probes:
+inputs and calls, no reference implementation; ``tests/test_verification.py`` checks that no
+solution line and no function of a graded name is in it) and gets the reference's *outputs* only in
+the parent, which compares. What the child must not do is enforced by its guard (an audit hook and a
+trace function installed before any student code runs, see :mod:`cs231kit.grading.verify_child`).
+
+How an assignment declares its probes (``autograder/verify/<assignment>.py``)
+----------------------------------------------------------------------------
+- ``PROBES``: a tuple of :class:`Probe`. Each names the test cells it backs; every autograded test
+  is backed by a probe or listed in ``IN_KERNEL_ONLY = {grade id: reason}`` (worth a small share of
+  the points, see ``tests/test_verification.py``).
+- Course twins: ``Probe(..., course_twins=("cs231kit.gradcheck",))`` names the course's own
+  implementations of what the probe checks (a function ``"pkg.module.function"`` or a whole module).
+  If the student's code reaches one while the probe runs, the probe fails with "calls the course's
+  implementation of it". Declare them per probe (a module-level table such as
+  ``COURSE_TWINS = {"sgd": ("cs231kit.training.sgd",)}`` keeps them in one place), and only for
+  probes of the function the twin implements: a helper the notebook lets students use is no twin.
+- Loop probes ("no Python loops"): ``Probe(..., run=lambda d: line_counts(d, "fn", [args_small,
+  args_large]), loop_slack=N)``. The child's trusted trace function counts the Python lines each
+  call runs; the parent fails the probe when the larger input runs more than ``N`` more lines. The
+  calls' outputs are compared with the reference too.
+- Inputs only a reference can compute (the input of a pipeline stage is the reference's output of
+  the stage before): ``autograder/references/<assignment>.py`` defines ``probe_inputs(probes_module)
+  -> {key: ndarray}``. The grader computes them (:func:`trusted_inputs`) and sends the arrays; a
+  probe reads them with ``definitions.input(key)``. No sandboxed process reads ``autograder/references/``.
+- Graded facts are computed by trusted code from the student's functions, never read from notebook
+  variables. Where that is too slow for the child (an accuracy after minutes of training), the test
+  stays in ``IN_KERNEL_ONLY`` with that reason and few points.
 """
 
 import json
