@@ -119,7 +119,7 @@ def blobs(N, D, k, iters, seed):
 def empty_cluster_case():
     """Twelve equal points (away from the origin) and four others; the generator draws two of the equal
     ones as initial centroids, so one cluster is empty from the first update (the hidden test's case:
-    a centroid reset to zero, left NaN or re-drawn ends elsewhere than one that keeps its place)."""
+    a centroid reset to zero or left NaN ends elsewhere than one that keeps its place)."""
     X = np.vstack([np.tile((-3.0, 5.0), (12, 1)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
     return X, 4, 4, np.random.default_rng(7)
 
