@@ -30,12 +30,19 @@ ANGLE_ATOL = 1e-7                      # degrees, modulo 180 (see folded_orienta
 HOG_ATOL = 1e-6                        # the hidden HOG check's tolerance (scikit-image's float32 sums)
 
 # (N, H, W, colour?, dtype, seed): RGB and grey, uint8 and float, square and not, leftover pixels.
+# They separate: uint8 arithmetic that wraps (uint8 cases); RGB weights applied to a grey batch
+# (grey case); rows and columns swapped (H != W); cells that include the leftover pixels beyond a
+# multiple of 8 (35 x 29, 48 x 17); a batch axis dropped or squeezed (N = 1 next to N > 1).
 IMAGE_CASES = ((3, 32, 32, True, "uint8", 101), (2, 24, 40, True, "float64", 102), (4, 16, 16, False, "float64", 103),
                (1, 35, 29, True, "uint8", 104), (2, 48, 17, False, "uint8", 105))
 HUE_BINS = (10, 7)
 SOLID_COLOURS = ((255, 0, 0), (200, 200, 0), (0, 90, 0), (10, 10, 250), (128, 128, 128))  # red ... grey
 PRIMARIES = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (200, 200, 200))
 PATCH_CASES = ((5, 2, 8, 131), (40, 3, 6, 132), (1, 1, 4, 133))            # (num_patches, N, patch_size, seed)
+# (N, D, k, iters, seed). They separate: another initialisation than X[rng.choice(N, k, replace=False)]
+# (every case); inertia measured after the update instead of before it (iters > 1); a centroid update
+# that is not the mean of its points (unequal blobs); k = N, where every point is a centroid and the
+# inertia after the first update is 0; and the empty-cluster case below.
 KMEANS_CASES = ((60, 2, 3, 5, 121), (200, 8, 10, 8, 122), (31, 5, 31, 3, 123), (500, 16, 25, 10, 124))  # k = N
 BOW_CASES = ((3, 32, 32, 8, 4, 12, 141), (2, 20, 28, 6, 2, 5, 142), (1, 16, 16, 8, 8, 3, 143))  # N H W p s k seed
 

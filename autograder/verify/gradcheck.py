@@ -183,6 +183,9 @@ VISIBLE_CUBE = ("sum(x**3)", cube, _visible.standard_normal((3, 4)), None)
 VISIBLE_EXP = ("sum(exp(x))", exponential, _visible.standard_normal((2, 3, 2)), None)
 VISIBLE_FORWARD = ("sum(exp(x))", exponential, np.random.default_rng(SEED).standard_normal((2, 3, 2)), None)
 # A 3-D x, a function that couples all entries, a step h passed explicitly (as the hidden checks).
+# They separate: an x flattened or reshaped (3-D x, f refuses other shapes); an entry left perturbed
+# or restored as saved - h + h (coupled: every derivative then moves); a forward difference or a
+# step other than the h given (wavy and steep are curved, so the truncation error shows).
 HIDDEN_DIFFERENCES = (("wavy", wavy, np.random.default_rng(411).standard_normal((3, 2, 2)), None),
                       ("coupled", coupled, np.random.default_rng(412).standard_normal((4, 3)), None),
                       ("steep", steep, np.random.default_rng(413).standard_normal(5), 1e-3))
@@ -490,6 +493,8 @@ def loss_hidden(name, cases):
 
 
 LOSS_CASES = ((1, 3, 711), (4, 2, 712), (7, 10, 713), (16, 5, 714))
+"""(N, C, seed): N = 1 and N > 1 separate a loss or gradient not divided by N; C = 2 an SVM margin
+counted for the correct class or a softmax over the wrong axis; scores of order 3 an unstable exp."""
 
 
 

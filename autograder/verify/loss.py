@@ -12,6 +12,9 @@ from cs231kit.grading.verify import Probe, gradient_samples, line_counts
 LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
 LECTURE_LABELS = np.array([0, 1, 2])
 # (N, D, C, reg, seed): N = 1 and C = 2 included, reg = 0 and reg > 0, one larger batch.
+# What each separates from the right answer: N > 1 a sum not divided by N (and N = 1 an average over
+# the wrong axis); reg > 0 a missing or halved penalty gradient 2 reg W (reg = 0 hides it); C = 2 a
+# margin counted for the correct class; the larger batch an index that only works for small N or C.
 LOSS_CASES = ((5, 4, 3, 0.0, 11), (1, 6, 2, 0.5, 12), (9, 5, 4, 0.1, 13), (64, 30, 10, 1e-3, 14))
 PENALTY_CASES = (((3, 2), 0.5, 21), ((7, 10), 0.0, 22), ((1, 1), 2.0, 23), ((20, 5), 1e-3, 24))
 LOSS_RTOL = 1e-6
