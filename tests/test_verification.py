@@ -102,6 +102,9 @@ def test_a_loop_probe_fails_when_the_larger_input_runs_more_lines():
     assert "Python lines" in verify.check_line_counts(probe, {"lines": np.array([30, 33])})
     assert "could not be counted" in verify.check_line_counts(probe, {})
     assert verify.check_line_counts(verify.Probe("g", ("t",), run=None), {"lines": np.array([1, 99])}) == ""
+    same = {"lines": np.array([30, 30]), "traced/0": np.ones(2), "untraced/0": np.ones(2)}
+    assert verify.check_line_counts(probe, same) == ""
+    assert "while its lines are counted" in verify.check_line_counts(probe, {**same, "traced/0": np.zeros(2)})
     assert not probe.compared("lines") and probe.compared("outputs/0")
 
 

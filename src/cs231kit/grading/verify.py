@@ -36,9 +36,9 @@ How an assignment declares its probes (``autograder/verify/<assignment>.py``)
   ``COURSE_TWINS = {"sgd": ("cs231kit.training.sgd",)}`` keeps them in one place), and only for
   probes of the function the twin implements: a helper the notebook lets students use is no twin.
 - Loop probes ("no Python loops"): ``Probe(..., run=lambda d: line_counts(d, "fn", [args_small,
-  args_large]), loop_slack=N)``. The child's trusted trace function counts the Python lines each
-  call runs; the parent fails the probe when the larger input runs more than ``N`` more lines. The
-  calls' outputs are compared with the reference too.
+  args_large]), loop_slack=N, reference_keys=())``. The child's trusted trace function counts the
+  Python lines each call runs; the parent fails the probe when the larger input runs more than ``N``
+  more lines, or when the function returns other values traced than untraced.
 - Inputs only a reference can compute (the input of a pipeline stage is the reference's output of
   the stage before): ``autograder/references/<assignment>.py`` defines ``probe_inputs(probes_module)
   -> {key: ndarray}``. The grader computes them (:func:`trusted_inputs`) and sends the arrays; a
@@ -93,8 +93,8 @@ class Probe:
         modules: all their functions), e.g. ``("cs231kit.gradcheck",)`` for the student's numerical
         gradient. A call of one while the probe runs fails it: "calls the course's implementation".
     loop_slack : int or None
-        For a loop probe (its ``run`` returns :func:`line_counts` under the key ``"lines"``): how many
-        more Python lines the larger input may run than the smaller one. ``None``: not a loop probe.
+        For a loop probe (its ``run`` returns :func:`line_counts`, with ``reference_keys=()``): how
+        many more Python lines the larger input may run than the smaller one. ``None``: not a loop probe.
     """
 
     name: str
@@ -465,24 +465,31 @@ def check_gradient_samples(outputs):
 
 
 def line_counts(definitions, name, inputs):
-    """Loop probe outputs: ``{"lines": [...], "outputs": [...]}`` of ``name(*args)`` for each ``args``.
+    """Loop probe outputs of ``name(*args)`` for each ``args`` of ``inputs``, smallest first.
 
-    Called by probes in the sandbox with the probe's ``definitions``: the lines are counted by the
-    child's trace function (installed by trusted code, which student code cannot switch off); the
-    outputs go back too, so that a function that behaves differently when traced is compared with
-    the reference like any other.
+    Called by probes in the sandbox with the probe's ``definitions``: ``"lines"`` are counted by the
+    child's trace function (installed by trusted code, which student code cannot switch off). Each
+    call is made again untraced, and the parent requires the same outputs (``"traced"`` and
+    ``"untraced"``): a function that behaves otherwise when it is watched fails. Values are not
+    compared with the reference: a "no loops" test checks loops, not values.
     """
     counted = [definitions.count_lines(definitions[name], *args) for args in inputs]
-    return {LINES_KEY: [lines for _, lines in counted], "outputs": tuple(result for result, _ in counted)}
+    return {LINES_KEY: [lines for _, lines in counted], "traced": tuple(result for result, _ in counted),
+            "untraced": tuple(definitions[name](*args) for args in inputs)}
 
 
 def check_line_counts(probe, outputs):
-    """Why a loop probe's line counts show a Python loop over the input, or ``""``."""
+    """Why a loop probe's line counts show a Python loop over the input (or its traced and untraced
+    outputs differ), or ``""``."""
     if probe.loop_slack is None:
         return ""
     counts = np.asarray(outputs.get(LINES_KEY, []), dtype=np.float64).ravel()
     if counts.size < 2:
         return "the Python lines it runs could not be counted"
+    for key in (k for k in outputs if k.startswith("traced" + KEY_SEPARATOR)):
+        untraced = outputs.get("untraced" + key[len("traced"):])
+        if untraced is None or compare_values(key, untraced, outputs[key], 1e-12, 1e-12):
+            return "it returns other values while its lines are counted than otherwise"
     if np.all(counts[1:] <= counts[0] + probe.loop_slack):
         return ""
     return (f"it runs {int(counts[-1])} Python lines on the larger input but {int(counts[0])} on the smaller "
