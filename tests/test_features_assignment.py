@@ -153,6 +153,25 @@ def test_the_empty_cluster_case_has_an_empty_cluster():
     assert np.all(np.isfinite(centroids))
 
 
+def _kmeans_with_empty_rule(X, k, iters, rng, empty_rule):
+    """Lloyd's algorithm as the reference runs it, but an empty cluster's centroid set by ``empty_rule``."""
+    centroids = X[rng.choice(len(X), size=k, replace=False)].copy()
+    for _ in range(iters):
+        nearest, _ = checks._nearest(X, centroids)
+        for j in range(k):
+            members = X[nearest == j]
+            centroids[j] = members.mean(axis=0) if len(members) else empty_rule(centroids[j], X, rng)
+    return centroids
+
+
+def test_the_empty_cluster_case_separates_keeping_a_centroid_from_resetting_it_to_zero():
+    X, k, iters, seed = checks.empty_cluster_case()
+    expected, _ = checks.kmeans_reference(X, k, iters, np.random.default_rng(seed))
+    kept = _kmeans_with_empty_rule(X, k, iters, np.random.default_rng(seed), lambda c, X, rng: c)
+    reset = _kmeans_with_empty_rule(X, k, iters, np.random.default_rng(seed), lambda c, X, rng: np.zeros_like(c))
+    assert np.allclose(kept, expected) and not np.allclose(reset, expected, atol=1e-6)
+
+
 def test_feature_matrices_reference_agrees_with_column_by_column_statistics():
     train, val, test = checks.features_case()
     columns = np.hstack(train).T

@@ -4,16 +4,25 @@ The agreement of verification with the notebooks' tests on every simulated stude
 where the demo grades them (``tests/test_course.py``), from the verification the grading ran.
 """
 
+import json
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from cs231kit.course import load_course_module
 from cs231kit.grading import outcomes, verify
 from cs231kit.grading.session import list_assignments
-from notebook_cells import REPO, autograded_tests, read_notebook
+from notebook_cells import REPO, autograded_tests, nbgrader, read_notebook, solution_sources
 
 ASSIGNMENTS = list_assignments(REPO)
 VERIFIED = [a for a in ASSIGNMENTS if (REPO / "autograder" / "verify" / f"{a}.py").is_file()]
+IN_KERNEL_ONLY_SHARE = 0.125
+"""At most this share of an assignment's autograded points may rest on in-kernel tests alone (the
+loss assignment's two accuracy tests, 4 of 32 points: retraining takes minutes, too long for the
+verification)."""
 
 
 def test_every_assignment_is_verified_out_of_process():
@@ -45,10 +54,10 @@ def test_program_takes_locked_cells_from_the_source_and_solution_cells_from_the_
     student = _source(("import os; os.system('evil')", {"grade_id": "setup", "locked": True}),
                       ("def f():\n    return 2", {"grade_id": "f", "solution": True}),
                       ("pass", {"grade_id": "test_f", "grade": True, "locked": True}))
-    assert verify.program_cells(source, student) == [{"cell": "setup", "source": "import numpy as np"},
-                                                     {"cell": "f", "source": "def f():\n    return 2"}]
-    assert verify.program_cells(source)[1] == {"cell": "f", "source": "def f():\n    return 1\n"}
-    assert verify.program_cells(source, {"cells": "not a list"}) == [{"cell": "setup", "source": "import numpy as np"}]
+    setup = {"cell": "setup", "source": "import numpy as np", "student": False}
+    assert verify.program_cells(source, student) == [setup, {"cell": "f", "source": "def f():\n    return 2", "student": True}]
+    assert verify.program_cells(source)[1] == {"cell": "f", "source": "def f():\n    return 1\n", "student": True}
+    assert verify.program_cells(source, {"cells": "not a list"}) == [setup]
 
 
 def test_values_are_compared_by_shape_finiteness_and_tolerance():
@@ -85,3 +94,101 @@ def test_a_probe_that_failed_caps_only_the_tests_it_backs_and_flags_patched_test
     assert capped.unverified == ("t_value", "t_failed")
     clean = verify.VerificationReport((verify.Verdict("f", True), verify.Verdict("g", True)))
     assert outcomes.apply_verification(result, clean, {"t_value": ["f"]}) == result
+
+
+def test_a_loop_probe_fails_when_the_larger_input_runs_more_lines():
+    probe = verify.Probe("f", ("t",), run=None, loop_slack=2)
+    assert verify.check_line_counts(probe, {"lines": np.array([30, 32])}) == ""
+    assert "Python lines" in verify.check_line_counts(probe, {"lines": np.array([30, 33])})
+    assert "could not be counted" in verify.check_line_counts(probe, {})
+    assert verify.check_line_counts(verify.Probe("g", ("t",), run=None), {"lines": np.array([1, 99])}) == ""
+    same = {"lines": np.array([30, 30]), "traced/0": np.ones(2), "untraced/0": np.ones(2)}
+    assert verify.check_line_counts(probe, same) == ""
+    assert "while its lines are counted" in verify.check_line_counts(probe, {**same, "traced/0": np.zeros(2)})
+    assert not probe.compared("lines") and probe.compared("outputs/0")
+
+
+def test_a_probe_that_reached_the_course_implementation_fails_and_says_so():
+    probe = verify.Probe("numerical_gradient", ("t",), run=None, course_twins=("cs231kit.gradcheck",))
+    outputs = {"numerical_gradient/grad": np.ones(3)}
+    report = verify.verify_outputs([probe], outputs, outputs, {"delegations": {"numerical_gradient": ["cs231kit.gradcheck"]}})
+    (verdict,) = report.verdicts
+    assert not verdict.passed and "calls the course's implementation" in verdict.reason
+    assert "cs231kit.gradcheck" in verdict.reason
+    assert verify.verify_outputs([probe], outputs, outputs, {"delegations": {}}).verdicts[0].passed
+
+
+@pytest.mark.parametrize("assignment", VERIFIED)
+def test_in_kernel_only_tests_are_worth_a_small_share_of_the_points(assignment):
+    notebook = read_notebook(REPO / "solutions" / assignment / f"{assignment}.ipynb")
+    points = {nbgrader(c)["grade_id"]: nbgrader(c)["points"] for c in notebook["cells"]
+              if nbgrader(c).get("grade_id") in autograded_tests(notebook)}
+    unverified = load_course_module(f"autograder/verify/{assignment}.py", root=REPO).IN_KERNEL_ONLY
+    assert sum(points[t] for t in unverified) <= IN_KERNEL_ONLY_SHARE * sum(points.values())
+
+
+@pytest.mark.parametrize("assignment", VERIFIED)
+def test_the_verify_modules_the_sandbox_sees_hold_no_graded_function(assignment):
+    """What the verification child can read holds no answer: no solution line, no function of a graded name."""
+    module_path = REPO / "autograder" / "verify" / f"{assignment}.py"
+    text, module = module_path.read_text(), load_course_module(f"autograder/verify/{assignment}.py", root=REPO)
+    for cell, source in solution_sources(read_notebook(REPO / "solutions" / assignment / f"{assignment}.ipynb")).items():
+        for name in re.findall(r"^def (\w+)\(", source, re.M):
+            assert not callable(getattr(module, name, None)), f"{module_path.name} defines {name}"
+        for line in _solution_lines(source):
+            assert line not in text, f"{module_path.name} holds a line of the solution of {cell}: {line!r}"
+
+
+def _solution_lines(source):
+    """The lines of a solution that are specific enough to identify it (long code lines, no docstring text)."""
+    body = re.sub(r'"""(.*?)"""', "", source, flags=re.S)
+    return {line.strip() for line in body.splitlines()
+            if len(line.strip()) >= 40 and not line.strip().startswith(("#", "def ", "return ", "raise "))}
+
+
+# ---------------------------------------------------------------- the guard of the verification child
+
+
+def _child_report(tmp_path, assignment, replacements):
+    """Run the verification child (without the sandbox) on the solution program with some cells replaced."""
+    program = [dict(c, source=replacements.get(c["cell"], c["source"]))
+               for c in verify.assignment_program(REPO, assignment, [assignment])]
+    arguments = verify.child_arguments(tmp_path, REPO, assignment, program, call_seconds=60)
+    subprocess.run([sys.executable, "-m", verify.CHILD_MODULE, *map(str, arguments)], cwd=tmp_path, check=True,
+                   capture_output=True)
+    return json.loads((tmp_path / "report.json").read_text())
+
+
+FRESH_COPY = """
+import importlib.util
+import cs231kit.gradcheck as course
+
+def numerical_gradient(f, x, h=1e-5):
+    spec = importlib.util.spec_from_file_location("fresh_copy", course.__file__)
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    return fresh.numerical_gradient(f, x, h)
+"""
+ATTACKS = {
+    "numerical_gradient_forward": "from cs231kit.gradcheck import numerical_gradient as numerical_gradient_forward",
+    "relative_error": "def relative_error(a, b):\n    return len(open(%r).read())" % str(REPO / "autograder" / "checks" / "gradcheck.py"),
+    "grad_check_sparse": "def grad_check_sparse(*args):\n    import sys\n    sys.settrace(None)",
+    "binary_gates": "import ctypes\nctypes.pythonapi.PyEval_SetTrace(None, None)",
+    "unary_gates": "import sys\nframe = sys._getframe()",
+}
+
+
+def test_the_child_refuses_student_code_the_course_and_its_measurements(tmp_path):
+    report = _child_report(tmp_path, "gradcheck", {"numerical_gradient": FRESH_COPY, **ATTACKS})
+    delegated = report["delegations"]
+    assert {p for p in delegated if p.startswith("numerical_gradient ")} == {
+        "numerical_gradient on sum(x**3)", "numerical_gradient on sum(exp(x))",
+        "numerical_gradient on unseen functions", "numerical_gradient restores x"}
+    assert {p for p in delegated if p.startswith("numerical_gradient_forward")} == {
+        "numerical_gradient_forward on sum(exp(x))", "numerical_gradient_forward on unseen functions"}
+    refused = "\n".join(report["refusals"])
+    for event in ("open: a file of the course", "sys.settrace", "ctypes.", "sys._getframe"):
+        assert event in refused
+    assert "PermissionError" in report["probe_errors"]["relative_error on the visible cases"]
+    assert "PermissionError" in report["cell_errors"]["binary_gates"]
+    assert not any(p.startswith(("affine", "relu", "two_layer")) for p in {**delegated, **report["probe_errors"]})

@@ -238,12 +238,19 @@ EMPTY_CLUSTER_SEED = 7
 """Seed of the rng of :func:`empty_cluster_case`, chosen so that two initial centroids coincide."""
 
 
+EMPTY_CLUSTER_POINT = (-3.0, 5.0)
+"""Where the twelve equal points of :func:`empty_cluster_case` lie: away from the origin, so that an
+empty cluster reset to zero ends elsewhere than one that keeps its centroid."""
+
+
 def empty_cluster_case():
     """Points whose initial centroids include two identical ones: one cluster is empty at once.
 
-    ``tests/test_features_assignment.py`` checks that the reference really meets an empty cluster here.
+    Separates "an empty cluster keeps its previous centroid" (right) from the usual wrong answers:
+    a centroid reset to zero, or left NaN (the mean of no points). ``tests/test_features_assignment.py``
+    checks that the reference really meets an empty cluster here, and that these answers end elsewhere.
     """
-    X = np.vstack([np.zeros((12, 2)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
+    X = np.vstack([np.tile(EMPTY_CLUSTER_POINT, (12, 1)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
     return X, 4, 4, EMPTY_CLUSTER_SEED
 
 

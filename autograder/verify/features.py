@@ -11,18 +11,18 @@ no reference implementation); ``autograder/checks/`` is not.
 - A hidden test's probe calls the function on seeded inputs of the hidden cases' kinds (random RGB
   and grey batches, uint8 and float, square and not, single-edge images) and returns its outputs,
   and whether it modified its inputs (the hidden checks fail a function that does).
-- The inputs of a HOG stage are computed here as the hidden tests compute them (``stage_inputs``),
-  so that a bug in one stage fails only the tests of that stage and of ``hog_features``.
+- The inputs of a HOG stage are the reference's outputs of the stage before, computed by the grader
+  (``autograder/references/features.py``, which no sandboxed process reads) and sent as arrays, so
+  that a bug in one stage fails only the tests of that stage and of ``hog_features``.
 - Random RGB uint8 pixels are drawn so that no hue lies on a bin edge for 7 or 10 bins: there the
   hidden test accepts either bin, and two correct histograms would differ (see ``hue_safe_pixels``).
 """
 
 import numpy as np
 
-from cs231kit.grading.verify import Probe
+from cs231kit.grading.verify import Probe, line_counts
 
 SEED = 0  # the notebook's SEED, which its visible tests pass to the functions that take a generator
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 EXACT = dict(rtol=1e-9, atol=1e-9)     # the hidden checks' tolerance for values computed with one formula
 CLOSE = dict(rtol=1e-8, atol=1e-8)     # the notebook's check_close
 ISCLOSE = dict(rtol=1e-5, atol=1e-8)   # np.isclose / np.allclose defaults, used by some visible asserts
@@ -30,19 +30,27 @@ ANGLE_ATOL = 1e-7                      # degrees, modulo 180 (see folded_orienta
 HOG_ATOL = 1e-6                        # the hidden HOG check's tolerance (scikit-image's float32 sums)
 
 # (N, H, W, colour?, dtype, seed): RGB and grey, uint8 and float, square and not, leftover pixels.
+# They separate: uint8 arithmetic that wraps (uint8 cases); RGB weights applied to a grey batch
+# (grey case); rows and columns swapped (H != W); cells that include the leftover pixels beyond a
+# multiple of 8 (35 x 29, 48 x 17); a batch axis dropped or squeezed (N = 1 next to N > 1).
 IMAGE_CASES = ((3, 32, 32, True, "uint8", 101), (2, 24, 40, True, "float64", 102), (4, 16, 16, False, "float64", 103),
                (1, 35, 29, True, "uint8", 104), (2, 48, 17, False, "uint8", 105))
 HUE_BINS = (10, 7)
 SOLID_COLOURS = ((255, 0, 0), (200, 200, 0), (0, 90, 0), (10, 10, 250), (128, 128, 128))  # red ... grey
 PRIMARIES = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (200, 200, 200))
 PATCH_CASES = ((5, 2, 8, 131), (40, 3, 6, 132), (1, 1, 4, 133))            # (num_patches, N, patch_size, seed)
+# (N, D, k, iters, seed). They separate: another initialisation than X[rng.choice(N, k, replace=False)]
+# (every case); inertia measured after the update instead of before it (iters > 1); a centroid update
+# that is not the mean of its points (unequal blobs); k = N, where every point is a centroid and the
+# inertia after the first update is 0; and the empty-cluster case below.
 KMEANS_CASES = ((60, 2, 3, 5, 121), (200, 8, 10, 8, 122), (31, 5, 31, 3, 123), (500, 16, 25, 10, 124))  # k = N
 BOW_CASES = ((3, 32, 32, 8, 4, 12, 141), (2, 20, 28, 6, 2, 5, 142), (1, 16, 16, 8, 8, 3, 143))  # N H W p s k seed
 
+LOOP_SIZES, LOOP_SLACK = (2, 20), 10  # the hidden no-loop test's batch sizes and allowance of extra lines
+HOG_TWINS = ("skimage.feature.hog",)  # the library HOG the students' stages are compared with, not theirs to call
+
 # Test cells that no probe backs, and why.
 IN_KERNEL_ONLY = {
-    "test_hog_no_per_image_loop": "a property of how the code runs (the Python lines it executes for 2 and for 20 "
-                                  "images), not of the values it computes",
     "test_features_val_accuracy": "the accuracy of the notebook's own training runs on the dataset (training is "
                                   "not repeated out of process)",
 }
@@ -93,28 +101,14 @@ def image_cases():
     return [random_images(*case) for case in IMAGE_CASES] + [edge_images()]
 
 
-def stage_inputs(images):
-    """The input of every HOG stage for ``images``, as the hidden tests compute it.
+STAGE_ARITY = {"gray": 1, "gradients": 2, "polar": 2, "cells": 1}
+"""The HOG stages whose inputs the grader computes (``autograder/references/features.py``), and how
+many arrays each takes."""
 
-    Returns
-    -------
-    dict
-        ``{"images": (images,), "gray": (gray,), "gradients": (g_row, g_col), "polar": (magnitude,
-        orientation), "cells": (cell histograms,)}``: argument tuples, all float64 but the images.
-    """
-    gray = images.astype(np.float64)
-    gray = gray if gray.ndim == 3 else gray @ LUMA_WEIGHTS
-    g_row, g_col = np.zeros_like(gray), np.zeros_like(gray)
-    g_row[:, 1:-1, :] = gray[:, 2:, :] - gray[:, :-2, :]
-    g_col[:, :, 1:-1] = gray[:, :, 2:] - gray[:, :, :-2]
-    magnitude, orientation = np.hypot(g_row, g_col), np.degrees(np.arctan2(g_row, g_col)) % 180.0
-    N, H, W = gray.shape
-    R, C = H // 8, W // 8
-    crop = (slice(None), slice(0, 8 * R), slice(0, 8 * C), None)
-    votes = (orientation[crop] // 20 == np.arange(9)) * magnitude[crop]
-    cells = votes.reshape(N, R, 8, C, 8, 9).mean(axis=(2, 4))
-    return {"images": (images,), "gray": (gray,), "gradients": (g_row, g_col), "polar": (magnitude, orientation),
-            "cells": (cells,)}
+
+def stage_key(case, stage, index):
+    """The key of one input array of a HOG stage, for the image batch ``image_cases()[case]``."""
+    return f"stage/case{case}/{stage}/{index}"
 
 
 def brightness_case():
@@ -130,9 +124,10 @@ def blobs(N, D, k, iters, seed):
 
 
 def empty_cluster_case():
-    """Twelve equal points and four others; the generator draws two of the equal ones as initial
-    centroids, so one cluster is empty from the first update (the hidden test's case)."""
-    X = np.vstack([np.zeros((12, 2)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
+    """Twelve equal points (away from the origin) and four others; the generator draws two of the equal
+    ones as initial centroids, so one cluster is empty from the first update (the hidden test's case:
+    a centroid reset to zero or left NaN ends elsewhere than one that keeps its place)."""
+    X = np.vstack([np.tile((-3.0, 5.0), (12, 1)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
     return X, 4, 4, np.random.default_rng(7)
 
 
@@ -207,11 +202,11 @@ def folded_orientation(outputs, g_row, g_col):
 
 
 def hidden_cases(name, cases, outputs=lambda result, *args: {"result": result}):
-    """Probe run: ``name`` on every argument tuple of ``cases()``; per case the ``outputs`` of its result
+    """Probe run: ``name`` on every argument tuple of ``cases(definitions)``; per case the ``outputs`` of its result
     (given the arguments) and whether it modified its inputs."""
     def run(definitions):
         fn, found = definitions[name], {}
-        for i, args in enumerate(cases()):
+        for i, args in enumerate(cases(definitions)):
             result, modified = call(fn, *args)
             found[f"case{i}"] = {**outputs(result, *args), "inputs_modified": modified}
         return found
@@ -219,8 +214,11 @@ def hidden_cases(name, cases, outputs=lambda result, *args: {"result": result}):
 
 
 def stage_cases(stage):
-    """Argument tuples of a HOG stage for every image case."""
-    return lambda: [stage_inputs(images)[stage] for images in image_cases()]
+    """Argument tuples of a HOG stage for every image case: the images, or the inputs the grader sent."""
+    if stage == "images":
+        return lambda definitions: [(images,) for images in image_cases()]
+    return lambda definitions: [tuple(definitions.input(stage_key(case, stage, i)) for i in range(STAGE_ARITY[stage]))
+                                for case in range(len(image_cases()))]
 
 
 def named_parts(*names):
@@ -369,6 +367,12 @@ def hog_hidden(definitions):
     return {**found, "brighter_minus_base": brighter - base}
 
 
+def hog_lines(definitions):
+    """The Python lines ``hog_features`` runs for batches of 2 and 20 RGB images, and its features."""
+    return line_counts(definitions, "hog_features",
+                       [(random_images(n, 32, 32, True, "uint8", 63),) for n in LOOP_SIZES])
+
+
 def kmeans_outputs(result, X, k, iters, rng):
     """Centroids, inertia, and the number of iterations where the inertia rises."""
     centroids, inertia = (as_floats(a) for a in parts(result, 2))
@@ -395,10 +399,10 @@ GRADIENTS_HIDDEN = hidden_cases("image_gradients", stage_cases("gray"), named_pa
 POLAR_HIDDEN = hidden_cases("gradient_magnitude_orientation", stage_cases("gradients"), folded_orientation)
 CELLS_HIDDEN = hidden_cases("cell_histograms", stage_cases("polar"))
 BLOCKS_HIDDEN = hidden_cases("block_normalize", stage_cases("cells"))
-KMEANS_HIDDEN = hidden_cases("kmeans", lambda: [blobs(*case) for case in KMEANS_CASES] + [empty_cluster_case()],
+KMEANS_HIDDEN = hidden_cases("kmeans", lambda _: [blobs(*case) for case in KMEANS_CASES] + [empty_cluster_case()],
                              kmeans_outputs)
-BOW_HIDDEN = hidden_cases("bow_features", lambda: [bow_case(*case) for case in BOW_CASES])
-MATRICES_HIDDEN = hidden_cases("build_feature_matrices", lambda: [feature_blocks()], feature_matrices_outputs)
+BOW_HIDDEN = hidden_cases("bow_features", lambda _: [bow_case(*case) for case in BOW_CASES])
+MATRICES_HIDDEN = hidden_cases("build_feature_matrices", lambda _: [feature_blocks()], feature_matrices_outputs)
 
 PROBES = (
     Probe("color_histogram_hsv on solid colours", ("test_color_histogram_visible",), color_histogram_visible,
@@ -407,7 +411,7 @@ PROBES = (
           ("test_color_histogram_visible",), color_histogram_visible, reference_keys=("half", "grey", "row_sums"),
           **CLOSE),
     Probe("color_histogram_hsv against the reference", ("test_color_histogram_hidden",),
-          hidden_cases("color_histogram_hsv", hue_cases, histogram_and_sums), rtol=0.0, atol=1e-9),
+          hidden_cases("color_histogram_hsv", lambda _: hue_cases(), histogram_and_sums), rtol=0.0, atol=1e-9),
     Probe("rgb_to_gray on solid colours", ("test_rgb_to_gray_visible",), rgb_to_gray_visible, **CLOSE),
     Probe("rgb_to_gray against the reference", ("test_rgb_to_gray_hidden",), GRAY_HIDDEN, **EXACT),
     Probe("image_gradients on a ramp", ("test_image_gradients_visible",), image_gradients_visible, **CLOSE),
@@ -427,13 +431,17 @@ PROBES = (
     Probe("block_normalize: a clipped block", ("test_block_normalize_visible",), block_normalize_visible,
           reference_keys=("bottom_norm", "dominant", "small_values_gap"), **ISCLOSE),
     Probe("block_normalize against the reference", ("test_block_normalize_hidden",), BLOCKS_HIDDEN, **EXACT),
-    Probe("hog_features: range and a diagonal edge", ("test_hog_features_visible",), hog_features_visible),
+    Probe("hog_features: range and a diagonal edge", ("test_hog_features_visible",), hog_features_visible,
+          course_twins=HOG_TWINS),
     Probe("hog_features against the reference and on a brighter copy", ("test_hog_features_hidden",), hog_hidden,
-          rtol=0.0, atol=HOG_ATOL),
+          rtol=0.0, atol=HOG_ATOL, course_twins=HOG_TWINS),
+    Probe(f"hog_features on {LOOP_SIZES[0]} and on {LOOP_SIZES[1]} images (Python lines run)",
+          ("test_hog_no_per_image_loop",), hog_lines, reference_keys=(), course_twins=HOG_TWINS,
+          loop_slack=LOOP_SLACK),
     Probe("extract_random_patches on a ramp and with a repeated seed", ("test_patches_visible",), patches_visible,
           **CLOSE),
     Probe("extract_random_patches against the reference", ("test_patches_hidden",),
-          hidden_cases("extract_random_patches", patch_cases), **EXACT),
+          hidden_cases("extract_random_patches", lambda _: patch_cases()), **EXACT),
     Probe("kmeans on two blobs", ("test_kmeans_visible",), kmeans_visible, rtol=1e-8, atol=1e-6),
     Probe("kmeans against the reference", ("test_kmeans_hidden",), KMEANS_HIDDEN, rtol=1e-7, atol=1e-9),
     Probe("bow_features on a flat and a striped image", ("test_bow_features_visible",), bow_features_visible, **CLOSE),

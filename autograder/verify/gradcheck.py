@@ -50,6 +50,10 @@ OWN_STEP = 1e-5
 # Every autograded test of the notebook is backed by a probe.
 IN_KERNEL_ONLY = {}
 
+CHECKER = ("cs231kit.gradcheck",)
+"""The course's checker (numerical gradients, relative errors, sparse checks): the notebook's
+``gradcheck`` is not the student's to use in the functions they write; a probe that reaches it fails."""
+
 
 def like_hidden_checks(rtol, scale=SCALE):
     """Probe tolerances for a hidden check's ``|a - e| <= rtol (|e| + max(1, max |e|))``.
@@ -179,6 +183,9 @@ VISIBLE_CUBE = ("sum(x**3)", cube, _visible.standard_normal((3, 4)), None)
 VISIBLE_EXP = ("sum(exp(x))", exponential, _visible.standard_normal((2, 3, 2)), None)
 VISIBLE_FORWARD = ("sum(exp(x))", exponential, np.random.default_rng(SEED).standard_normal((2, 3, 2)), None)
 # A 3-D x, a function that couples all entries, a step h passed explicitly (as the hidden checks).
+# They separate: an x flattened or reshaped (3-D x, f refuses other shapes); an entry left perturbed
+# or restored as saved - h + h (coupled: every derivative then moves); a forward difference or a
+# step other than the h given (wavy and steep are curved, so the truncation error shows).
 HIDDEN_DIFFERENCES = (("wavy", wavy, np.random.default_rng(411).standard_normal((3, 2, 2)), None),
                       ("coupled", coupled, np.random.default_rng(412).standard_normal((4, 3)), None),
                       ("steep", steep, np.random.default_rng(413).standard_normal(5), 1e-3))
@@ -486,6 +493,8 @@ def loss_hidden(name, cases):
 
 
 LOSS_CASES = ((1, 3, 711), (4, 2, 712), (7, 10, 713), (16, 5, 714))
+"""(N, C, seed): N = 1 and N > 1 separate a loss or gradient not divided by N; C = 2 an SVM margin
+counted for the correct class or a softmax over the wrong axis; scores of order 3 an unstable exp."""
 
 
 
@@ -563,31 +572,31 @@ NG, NGF = "numerical_gradient", "numerical_gradient_forward"
 PROBES = (
     # The visible test's two functions have their own tolerances; the reference errs 2.0e-8 and 1.3e-10.
     Probe(f"{NG} on sum(x**3)", ("test_numerical_gradient_visible",), finite_differences(NG, [VISIBLE_CUBE]),
-          **_relative(1e-7, 3e-8)),
+          **_relative(1e-7, 3e-8), course_twins=CHECKER),
     Probe(f"{NG} on sum(exp(x))", ("test_numerical_gradient_visible",), finite_differences(NG, [VISIBLE_EXP]),
-          **_relative(1e-8, 1e-9)),
+          **_relative(1e-8, 1e-9), course_twins=CHECKER),
     Probe(f"{NG} on unseen functions", ("test_numerical_gradient_hidden",),
-          finite_differences(NG, HIDDEN_DIFFERENCES, restored=False, guarded=True), rtol=NUMERICAL_RTOL, atol=1e-15),
+          finite_differences(NG, HIDDEN_DIFFERENCES, restored=False, guarded=True), rtol=NUMERICAL_RTOL, atol=1e-15, course_twins=CHECKER),
     Probe(f"{NG} restores x", ("test_numerical_gradient_restores_x",),
-          finite_differences(NG, HIDDEN_DIFFERENCES, guarded=True), reference_keys=()),
+          finite_differences(NG, HIDDEN_DIFFERENCES, guarded=True), reference_keys=(), course_twins=CHECKER),
     # Forward differences are off by about h/2 f'': the reference errs 5e-6.
     Probe(f"{NGF} on sum(exp(x))", ("test_numerical_gradient_forward_visible",),
-          finite_differences(NGF, [VISIBLE_FORWARD]), **_relative(1e-4, 1e-5)),
+          finite_differences(NGF, [VISIBLE_FORWARD]), **_relative(1e-4, 1e-5), course_twins=CHECKER),
     Probe(f"{NGF} on unseen functions", ("test_numerical_gradient_forward_hidden",),
-          finite_differences(NGF, HIDDEN_DIFFERENCES, guarded=True), rtol=NUMERICAL_RTOL, atol=1e-15),
+          finite_differences(NGF, HIDDEN_DIFFERENCES, guarded=True), rtol=NUMERICAL_RTOL, atol=1e-15, course_twins=CHECKER),
     Probe("truncation and round-off slopes", ("test_steps_slopes",),
           answers("forward_truncation_slope", "centered_truncation_slope", "roundoff_slope"), rtol=0.0, atol=0.25),
     Probe("best steps", ("test_steps_best_h",), best_steps),
     Probe("relative_error on the visible cases", ("test_relative_error_visible",),
-          relative_errors(VISIBLE_RELATIVE, strict=False), **ISCLOSE),
+          relative_errors(VISIBLE_RELATIVE, strict=False), **ISCLOSE, course_twins=CHECKER),
     Probe("relative_error on hidden-style cases", ("test_relative_error_hidden",),
-          relative_errors(hidden_relative_cases(), strict=True), rtol=1e-3, atol=1e-15),
+          relative_errors(hidden_relative_cases(), strict=True), rtol=1e-3, atol=1e-15, course_twins=CHECKER),
     Probe("grad_check_sparse with the exact gradient", ("test_grad_check_sparse_visible",), sparse_visible,
-          reference_keys=("exact_errors",), rtol=0.0, atol=1e-7),
+          reference_keys=("exact_errors",), rtol=0.0, atol=1e-7, course_twins=CHECKER),
     Probe("grad_check_sparse with 1.1 times the gradient", ("test_grad_check_sparse_visible",), sparse_visible,
-          reference_keys=("skewed_errors",), **ISCLOSE),
+          reference_keys=("skewed_errors",), **ISCLOSE, course_twins=CHECKER),
     Probe("grad_check_sparse's errors where it checks", ("test_grad_check_sparse_hidden",), sparse_hidden,
-          rtol=0.0, atol=1.0),
+          rtol=0.0, atol=1.0, course_twins=CHECKER),
     *_visible_and_hidden("binary_gates", lecture_gates(LECTURE_BINARY), gates(("add", "mul", "max"), 2, GATE_CASES),
                          GATE_ISCLOSE, scale=1.0),
     *_visible_and_hidden("unary_gates", lecture_gates(LECTURE_UNARY), gates(("exp", "reciprocal"), 1, GATE_CASES),

@@ -7,24 +7,27 @@ no reference implementation); ``autograder/checks/`` is not.
 
 import numpy as np
 
-from cs231kit.grading.verify import Probe, gradient_samples
+from cs231kit.grading.verify import Probe, gradient_samples, line_counts
 
 LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
 LECTURE_LABELS = np.array([0, 1, 2])
 # (N, D, C, reg, seed): N = 1 and C = 2 included, reg = 0 and reg > 0, one larger batch.
+# What each separates from the right answer: N > 1 a sum not divided by N (and N = 1 an average over
+# the wrong axis); reg > 0 a missing or halved penalty gradient 2 reg W (reg = 0 hides it); C = 2 a
+# margin counted for the correct class; the larger batch an index that only works for small N or C.
 LOSS_CASES = ((5, 4, 3, 0.0, 11), (1, 6, 2, 0.5, 12), (9, 5, 4, 0.1, 13), (64, 30, 10, 1e-3, 14))
 PENALTY_CASES = (((3, 2), 0.5, 21), ((7, 10), 0.0, 22), ((1, 1), 2.0, 23), ((20, 5), 1e-3, 24))
 LOSS_RTOL = 1e-6
 
 # Test cells that no probe backs, and why.
 TRAINING_RUN = "the accuracy of the notebook's own tuning run (training is not repeated out of process)"
-SOURCE_PROPERTY = "a property of the source code (no Python loops), not of the values it computes"
 IN_KERNEL_ONLY = {
     "test_svm_val_accuracy": TRAINING_RUN,
     "test_softmax_val_accuracy": TRAINING_RUN,
-    "test_svm_vectorized_no_loops": SOURCE_PROPERTY,
-    "test_softmax_vectorized_no_loops": SOURCE_PROPERTY,
 }
+LOOP_CASES = ((8, 6, 4, 0.05, 107), (64, 20, 10, 0.05, 108))
+"""A vectorised loss runs the same Python lines whatever N, D and C: a loop over any of them does not."""
+LOOP_SLACK = 2
 
 
 def loss_case(N, D, C, reg, seed):
@@ -114,6 +117,10 @@ def _loss_probes(name, tests_prefix, stable=False):
               reference_keys=()),
         Probe(f"{name} against the reference", (f"{tests_prefix}_hidden",), against_reference(name), rtol=LOSS_RTOL),
     ]
+    if name.endswith("_vectorized"):
+        probes.append(Probe(f"{name} on two sizes (Python lines run)", (f"{tests_prefix}_no_loops",),
+                            lambda definitions: line_counts(definitions, name, [loss_case(*c) for c in LOOP_CASES]),
+                            reference_keys=(), loop_slack=LOOP_SLACK))
     if stable:
         probes.append(Probe(f"{name} with scores near ±1000", (f"{tests_prefix}_stable",), stable_scores(name),
                             rtol=LOSS_RTOL, atol=1e-6))

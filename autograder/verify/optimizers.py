@@ -13,7 +13,8 @@ no reference implementation); ``autograder/checks/`` is not.
   properties (the loss never increases, ``best_loss`` is the loss of ``best_W``...), so their probes
   return how far the student's numbers are from satisfying them (0 when they do) or whether they
   do (1.0); hidden tests compare with a reference, so their probes return the values.
-- Callable arguments are the trusted functions below (a softmax loss, momentum and Adam to wrap),
+- Callable arguments are the trusted functions below (the notebook's given softmax loss, two stateful
+  rules to wrap that are none of the graded ones),
   never the student's, except where the test cell itself uses the student's (the visible Polyak test
   wraps the student's ``sgd``).
 """
@@ -43,6 +44,9 @@ NUM_STEPS = 5
 TRAINING_RUN = "the accuracy of the notebook's own training run (training is not repeated out of process)"
 IN_KERNEL_ONLY = {"test_strategies_accuracy": TRAINING_RUN}
 
+# The course's own implementations of graded functions: a probe that reaches one fails.
+COURSE_TWINS = {"sgd": ("cs231kit.training.sgd",), "minibatch_sgd": ("cs231kit.training.train_linear_classifier",)}
+
 
 # ------------------------------------------------------------------ trusted callables and inputs
 
@@ -70,21 +74,21 @@ class CountingLoss:
         return softmax_loss(W, X, y, reg)
 
 
-def momentum(w, dw, state=None):
-    """A pure SGD + momentum (CS231n defaults) for ``with_polyak_average`` to wrap."""
-    state = {"learning_rate": 1e-2, "momentum": 0.9, **(state or {})}
-    velocity = state["momentum"] * state.get("velocity", np.zeros_like(w)) - state["learning_rate"] * dw
-    return w + velocity, {**state, "velocity": velocity}
+def running_mean_rule(w, dw, state=None):
+    """A stateful rule that is none of the notebook's, for ``with_polyak_average`` to wrap: steps along
+    the running mean of the gradients (buffers ``trace`` and ``t``), shrinking as 1 / sqrt(t)."""
+    state = {"learning_rate": 0.02, **(state or {})}
+    t = state.get("t", 0) + 1
+    trace = state.get("trace", np.zeros_like(w))
+    trace = trace + (dw - trace) / t
+    return w - state["learning_rate"] / np.sqrt(t) * trace, {**state, "trace": trace, "t": t}
 
 
-def adam(w, dw, state=None):
-    """A pure Adam (CS231n defaults, bias-corrected) for ``with_polyak_average`` to wrap."""
-    state = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, **(state or {})}
-    beta1, beta2, t = state["beta1"], state["beta2"], state.get("t", 0) + 1
-    m = beta1 * state.get("m", np.zeros_like(w)) + (1 - beta1) * dw
-    v = beta2 * state.get("v", np.zeros_like(w)) + (1 - beta2) * dw * dw
-    step = state["learning_rate"] * m / (1 - beta1 ** t) / (np.sqrt(v / (1 - beta2 ** t)) + state["epsilon"])
-    return w - step, {**state, "m": m, "v": v, "t": t}
+def scaled_sign_rule(w, dw, state=None):
+    """Another such rule: sign steps scaled by a decaying average of |dw| (buffer ``scale``)."""
+    state = {"learning_rate": 0.02, **(state or {})}
+    scale = 0.5 * state.get("scale", np.ones_like(w)) + 0.5 * np.abs(dw)
+    return w - state["learning_rate"] * np.sign(dw) * scale, {**state, "scale": scale}
 
 
 def problem(N, D, C, seed):
@@ -259,13 +263,16 @@ def hidden_rule(name):
 def _rule_probes(name):
     """The probes of one update rule: the notebook's steps and defaults (visible), the hidden checks."""
     state, w, gradients, checked = NOTEBOOK_STEPS[name]
+    twins = COURSE_TWINS.get(name, ())
     return [
         # The test allows atol 1e-5 around hand values (rmsprop's rounded, 4e-6 off): 1e-5 + 1e-5 |ref| covers it.
         Probe(f"{name} on the notebook's steps", (f"test_{name}_visible",),
               notebook_steps(lambda definitions: definitions[name], state, w, gradients, checked),
-              rtol=ISCLOSE_RTOL, atol=1e-5),
-        Probe(f"{name}'s default hyperparameters", (f"test_{name}_visible",), notebook_defaults(name), rtol=0, atol=0),
-        Probe(f"{name} on the hidden checks", (f"test_{name}_hidden",), hidden_rule(name), rtol=RULE_RTOL, atol=0),
+              rtol=ISCLOSE_RTOL, atol=1e-5, course_twins=twins),
+        Probe(f"{name}'s default hyperparameters", (f"test_{name}_visible",), notebook_defaults(name), rtol=0, atol=0,
+              course_twins=twins),
+        Probe(f"{name} on the hidden checks", (f"test_{name}_hidden",), hidden_rule(name), rtol=RULE_RTOL, atol=0,
+              course_twins=twins),
     ]
 
 
@@ -460,10 +467,12 @@ def hidden_train_lbfgs(definitions):
 
 
 def hidden_polyak(definitions):
-    """Five steps of a trusted momentum (decay 0.9) and Adam (decay 0.5), wrapped: next_w, the average,
-    the wrapped rule's buffers, untouched inputs."""
+    """Five steps of two trusted stateful rules (decay 0.9 and 0.5), wrapped: next_w, the average, the
+    wrapped rule's buffers, untouched inputs. The hidden test wraps momentum and Adam; the rules here
+    are none of the notebook's graded ones (this file holds no answer) and catch the same bugs: an
+    average of the wrong weights or decay, and a wrapped rule whose state is lost or not threaded."""
     outputs = {}
-    for rule, buffers, decay in ((momentum, ("velocity",), 0.9), (adam, ("m", "v", "t"), 0.5)):
+    for rule, buffers, decay in ((running_mean_rule, ("trace", "t"), 0.9), (scaled_sign_rule, ("scale",), 0.5)):
         w, gradients = rule_sequence((4, 3), seed=1701)
         averaged = definitions["with_polyak_average"](rule, decay)
         outputs[rule.__name__] = threaded_steps(averaged, w, gradients, {"learning_rate": 0.1}, ("average", *buffers))
@@ -513,9 +522,10 @@ PROBES = (
     Probe("gradient_descent against the reference", ("test_gradient_descent_hidden",),
           hidden_strategy("gradient_descent", gradient_descent_cases), rtol=STRATEGY_RTOL, atol=0),
     Probe("minibatch_sgd on the notebook's problem", ("test_minibatch_sgd_visible",), notebook_minibatch_sgd,
-          rtol=ISCLOSE_RTOL, atol=ISCLOSE_ATOL),
+          rtol=ISCLOSE_RTOL, atol=ISCLOSE_ATOL, course_twins=COURSE_TWINS["minibatch_sgd"]),
     Probe("minibatch_sgd against the reference", ("test_minibatch_sgd_hidden",),
-          hidden_strategy("minibatch_sgd", minibatch_sgd_cases), rtol=STRATEGY_RTOL, atol=0),
+          hidden_strategy("minibatch_sgd", minibatch_sgd_cases), rtol=STRATEGY_RTOL, atol=0,
+          course_twins=COURSE_TWINS["minibatch_sgd"]),
     *[probe for name in RULES for probe in _rule_probes(name)],
     Probe("adagrad_step_ratio", ("test_adagrad_q",), answers("adagrad_step_ratio"), rtol=0, atol=1e-2),
     Probe("adam_first_step answers", ("test_adam_q",),
@@ -538,7 +548,7 @@ PROBES = (
           notebook_steps(lambda definitions: definitions["with_polyak_average"](definitions["sgd"], decay=0.5),
                          {"learning_rate": 0.1}, [1.0], [[1.0], [1.0]], ("average",)),
           rtol=ISCLOSE_RTOL, atol=1e-5),
-    Probe("with_polyak_average of momentum and Adam", ("test_polyak_hidden",), hidden_polyak,
+    Probe("with_polyak_average of two stateful rules", ("test_polyak_hidden",), hidden_polyak,
           rtol=STRATEGY_RTOL, atol=0),
     Probe("ensemble_predict on the notebook's cases", ("test_ensemble_visible",), notebook_ensembles, rtol=0, atol=0),
     Probe("ensemble_predict on the hidden cases", ("test_ensemble_hidden",), hidden_ensembles, rtol=0, atol=0),

@@ -17,6 +17,35 @@ every graded function is also run again, out of process:
 
 A test cell backed by a probe that fails gets no points, whatever the kernel said; a test that
 passed in the kernel but whose probe fails is the signature of patched tests.
+
+No process that runs student code reads an answer: the child sees ``autograder/verify/`` (probes:
+inputs and calls, no reference implementation; ``tests/test_verification.py`` checks that no
+solution line and no function of a graded name is in it) and gets the reference's *outputs* only in
+the parent, which compares. What the child must not do is enforced by its guard (an audit hook and a
+trace function installed before any student code runs, see :mod:`cs231kit.grading.verify_child`).
+
+How an assignment declares its probes (``autograder/verify/<assignment>.py``)
+----------------------------------------------------------------------------
+- ``PROBES``: a tuple of :class:`Probe`. Each names the test cells it backs; every autograded test
+  is backed by a probe or listed in ``IN_KERNEL_ONLY = {grade id: reason}`` (worth a small share of
+  the points, see ``tests/test_verification.py``).
+- Course twins: ``Probe(..., course_twins=("cs231kit.gradcheck",))`` names the course's own
+  implementations of what the probe checks (a function ``"pkg.module.function"`` or a whole module).
+  If the student's code reaches one while the probe runs, the probe fails with "calls the course's
+  implementation of it". Declare them per probe (a module-level table such as
+  ``COURSE_TWINS = {"sgd": ("cs231kit.training.sgd",)}`` keeps them in one place), and only for
+  probes of the function the twin implements: a helper the notebook lets students use is no twin.
+- Loop probes ("no Python loops"): ``Probe(..., run=lambda d: line_counts(d, "fn", [args_small,
+  args_large]), loop_slack=N, reference_keys=())``. The child's trusted trace function counts the
+  Python lines each call runs; the parent fails the probe when the larger input runs more than ``N``
+  more lines, or when the function returns other values traced than untraced.
+- Inputs only a reference can compute (the input of a pipeline stage is the reference's output of
+  the stage before): ``autograder/references/<assignment>.py`` defines ``probe_inputs(probes_module)
+  -> {key: ndarray}``. The grader computes them (:func:`trusted_inputs`) and sends the arrays; a
+  probe reads them with ``definitions.input(key)``. No sandboxed process reads ``autograder/references/``.
+- Graded facts are computed by trusted code from the student's functions, never read from notebook
+  variables. Where that is too slow for the child (an accuracy after minutes of training), the test
+  stays in ``IN_KERNEL_ONLY`` with that reason and few points.
 """
 
 import json
@@ -34,6 +63,8 @@ KEY_SEPARATOR = "/"
 # Relative error above which an analytic gradient entry disagrees with the centred difference
 # of the same loss (float64, h = 1e-6; the lecture's "acceptable" bound near kinks is 1e-4).
 GRADIENT_RELATIVE_ERROR = 1e-4
+LINES_KEY = "lines"
+"""The output of a loop probe: Python lines executed for each input size, smallest first."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +92,13 @@ class Probe:
         ``laws(outputs) -> reason``: run here, in the trusted parent, on the student's outputs
         (``{key: array}``, the probe's prefix removed); ``""`` when they obey the laws it checks.
         For random functions, whose values no reference can match (a dropout mask, a random crop).
+    course_twins : tuple of str
+        The course's own implementations of what the probe checks (dotted names of functions, or of
+        modules: all their functions), e.g. ``("cs231kit.gradcheck",)`` for the student's numerical
+        gradient. A call of one while the probe runs fails it: "calls the course's implementation".
+    loop_slack : int or None
+        For a loop probe (its ``run`` returns :func:`line_counts`, with ``reference_keys=()``): how
+        many more Python lines the larger input may run than the smaller one. ``None``: not a loop probe.
     """
 
     name: str
@@ -70,10 +108,13 @@ class Probe:
     atol: float = 1e-9
     reference_keys: tuple | None = None
     laws: Callable | None = None
+    course_twins: tuple = ()
+    loop_slack: int | None = None
 
     def compared(self, key):
         """Whether output ``key`` is compared with the reference."""
-        return self.reference_keys is None or key.rsplit(KEY_SEPARATOR, 1)[-1] in self.reference_keys
+        last = key.rsplit(KEY_SEPARATOR, 1)[-1]
+        return last != LINES_KEY and (self.reference_keys is None or last in self.reference_keys)
 
 
 @dataclass(frozen=True)
@@ -176,7 +217,7 @@ def program_cells(source, submitted=None):
         else:
             continue
         if code is not None:
-            program.append({"cell": meta["grade_id"], "source": code})
+            program.append({"cell": meta["grade_id"], "source": code, "student": bool(meta.get("solution"))})
     return program
 
 
@@ -230,11 +271,8 @@ def run_in_sandbox(sandbox, root, assignment, program, call_seconds=30.0):
     """
     with tempfile.TemporaryDirectory(prefix="verify-", dir=sandbox.scratch) as work:
         work = Path(work)
-        request = {"root": str(Path(root).resolve()), "assignment": assignment, "program": program,
-                   "call_seconds": call_seconds}
-        (work / "request.json").write_text(json.dumps(request))
-        code, endings, stderr = sandbox.run_module(CHILD_MODULE, [work / "request.json", work / "outputs.npz",
-                                                                  work / "report.json"], cwd=work)
+        code, endings, stderr = sandbox.run_module(CHILD_MODULE, child_arguments(work, root, assignment, program,
+                                                                                 call_seconds), cwd=work)
         report = _read_report(work / "report.json")
         outputs = _read_outputs(work / "outputs.npz") if code == 0 else {}
         if code != 0 or not report.get("finished"):
@@ -242,6 +280,31 @@ def run_in_sandbox(sandbox, root, assignment, program, call_seconds=30.0):
                                  f"the verification process ended with exit code {code}: "
                                  f"{stderr.strip().splitlines()[-1] if stderr.strip() else 'no message'}")
         return outputs, report
+
+
+def child_arguments(work, root, assignment, program, call_seconds=30.0):
+    """Write the child's request (and its trusted inputs) into the folder ``work``; return the
+    arguments of :mod:`cs231kit.grading.verify_child`: request, outputs and report paths."""
+    work = Path(work)
+    np.savez(work / "inputs.npz", **trusted_inputs(root, assignment))
+    request = {"root": str(Path(root).resolve()), "assignment": assignment, "program": program,
+               "call_seconds": call_seconds, "inputs": str(work / "inputs.npz")}
+    (work / "request.json").write_text(json.dumps(request))
+    return [work / "request.json", work / "outputs.npz", work / "report.json"]
+
+
+def trusted_inputs(root, assignment):
+    """``{key: ndarray}``: probe inputs that only a reference can compute, computed here, in the parent.
+
+    They come from ``probe_inputs(probes_module)`` of ``autograder/references/<assignment>.py``, which
+    no sandboxed process can read; the child gets the arrays alone (``definitions.input(key)``).
+    ``{}`` when the assignment has no such module.
+    """
+    if not (Path(root) / "autograder" / "references" / f"{assignment}.py").is_file():
+        return {}
+    references = load_course_module(f"autograder/references/{assignment}.py", root=root)
+    probes = load_course_module(f"autograder/verify/{assignment}.py", root=root)
+    return {key: np.asarray(value) for key, value in references.probe_inputs(probes).items()}
 
 
 def _read_report(path):
@@ -283,10 +346,14 @@ def verify_outputs(probes, reference, student, report):
     """
     failure = report.get("failure")
     errors = report.get("probe_errors", {}) if isinstance(report.get("probe_errors"), dict) else {}
+    delegations = report.get("delegations", {}) if isinstance(report.get("delegations"), dict) else {}
     verdicts = []
     for probe in probes:
         if failure:
             reason = f"the verification of your code did not finish: {failure}"
+        elif delegations.get(probe.name):
+            reason = (f"calls the course's implementation of it ({', '.join(map(str, delegations[probe.name]))}), "
+                      f"which is not yours to use: write your own")
         elif probe.name in errors:
             reason = f"calling it out of process raised {errors[probe.name]}"
         else:
@@ -315,7 +382,7 @@ def compare_probe(probe, reference, student):
     missing = sorted(set(reference) - set(student))
     if missing:
         return f"no value for '{missing[0]}' (the function returned something of another structure, or nothing)"
-    reason = check_gradient_samples(student)
+    reason = check_gradient_samples(student) or check_line_counts(probe, student)
     for key in (k for k in reference if probe.compared(k)):  # in the order the probe returned them
         if reason:
             break
@@ -405,3 +472,35 @@ def check_gradient_samples(outputs):
             return (f"'{prefix}dW' disagrees with the numerical gradient of your own loss at flat index "
                     f"{int(index[worst])}: analytic {analytic[worst]:.6g}, numerical {numerical[worst]:.6g}")
     return ""
+
+
+def line_counts(definitions, name, inputs):
+    """Loop probe outputs of ``name(*args)`` for each ``args`` of ``inputs``, smallest first.
+
+    Called by probes in the sandbox with the probe's ``definitions``: ``"lines"`` are counted by the
+    child's trace function (installed by trusted code, which student code cannot switch off). Each
+    call is made again untraced, and the parent requires the same outputs (``"traced"`` and
+    ``"untraced"``): a function that behaves otherwise when it is watched fails. Values are not
+    compared with the reference: a "no loops" test checks loops, not values.
+    """
+    counted = [definitions.count_lines(definitions[name], *args) for args in inputs]
+    return {LINES_KEY: [lines for _, lines in counted], "traced": tuple(result for result, _ in counted),
+            "untraced": tuple(definitions[name](*args) for args in inputs)}
+
+
+def check_line_counts(probe, outputs):
+    """Why a loop probe's line counts show a Python loop over the input (or its traced and untraced
+    outputs differ), or ``""``."""
+    if probe.loop_slack is None:
+        return ""
+    counts = np.asarray(outputs.get(LINES_KEY, []), dtype=np.float64).ravel()
+    if counts.size < 2:
+        return "the Python lines it runs could not be counted"
+    for key in (k for k in outputs if k.startswith("traced" + KEY_SEPARATOR)):
+        untraced = outputs.get("untraced" + key[len("traced"):])
+        if untraced is None or compare_values(key, untraced, outputs[key], 1e-12, 1e-12):
+            return "it returns other values while its lines are counted than otherwise"
+    if np.all(counts[1:] <= counts[0] + probe.loop_slack):
+        return ""
+    return (f"it runs {int(counts[-1])} Python lines on the larger input but {int(counts[0])} on the smaller "
+            f"one: it loops in Python over the data (use whole-array operations)")

@@ -6,14 +6,29 @@ Executes the program of the request (trusted locked cells and the student's solu
 one namespace, then calls every probe of ``autograder/verify/<assignment>.py`` on it and writes:
 
 - ``outputs.npz``: ``{"<probe>/<key>": numeric array}``, the only thing the grader compares;
-- ``report.json``: cells and probes that raised, and trusted functions the student's cells
-  replaced (``numpy.allclose``, ``numpy.testing`` asserts, builtins, ``cs231kit`` helpers,
-  modules in ``sys.modules``). The grader uses it to explain, never to score.
+- ``report.json``: cells and probes that raised, trusted functions the student's cells replaced
+  (``numpy.allclose``, ``numpy.testing`` asserts, builtins, ``cs231kit`` helpers, modules in
+  ``sys.modules``), the course's implementations a probe's calls reached (``delegations``) and
+  what the student's code was refused (``refusals``).
+
+Before any student code runs, :class:`Guard` installs an audit hook (PEP 578: it cannot be removed)
+and a trace function. Code compiled from the student's cells carries the file name
+``<student cell ID>``; while such a frame is on the stack the hook refuses what would let it read
+an answer or defeat a measurement: reading the course tree or the grading package, importing
+grading modules, ``sys.settrace``/``sys.setprofile``, ``ctypes``, ``gc``'s object walks, starting
+threads, frames taken with ``sys._getframe``/``inspect`` or from tracebacks. The trace function
+(installed by trusted code, which the student cannot switch off) records every call, during a probe,
+of the course's own implementation of the graded function (its code compared by content, so a copy
+reloaded or re-executed from the course's source is recognised too), and counts the Python lines a
+loop probe's calls execute.
 
 Everything here runs next to student code and is treated by the grader as untrusted output.
 """
 
+import importlib
+import inspect
 import json
+import os
 import sys
 import types
 from pathlib import Path
@@ -22,7 +37,7 @@ import numpy as np
 
 from ..course import load_course_module
 from ..timelimit import time_limit
-from .verify import KEY_SEPARATOR
+from .verify import KEY_SEPARATOR, _read_outputs
 
 WATCHED_MODULES = ("numpy", "numpy.testing", "math", "builtins", "scipy", "scipy.optimize")
 WATCHED_ATTRIBUTES = {
@@ -39,20 +54,24 @@ def main(argv=None):
     """Entry point; returns the exit code (0 when the report and outputs were written)."""
     request_path, outputs_path, report_path = (sys.argv[1:] if argv is None else argv)[:3]
     request = json.loads(Path(request_path).read_text())
-    save, dump = np.savez, json.dumps  # kept before any student code runs
+    save, dump, write = np.savez, json.dumps, Path.write_text  # kept before any student code runs
+    probes = load_course_module(f"autograder/verify/{request['assignment']}.py", root=request["root"]).PROBES
+    inputs = _read_outputs(Path(request["inputs"])) if request.get("inputs") else {}
+    guard = Guard(request["root"], probes)
     namespace = {"__name__": "__main__", "get_ipython": _NoIPython}  # get_ipython() -> a do-nothing shell
     cell_errors, tampering = run_program(request["program"], namespace, request["call_seconds"])
     outputs, probe_errors, before = {}, {}, snapshot_trusted()
-    for probe in load_course_module(f"autograder/verify/{request['assignment']}.py", root=request["root"]).PROBES:
+    for probe in probes:
         try:
-            with time_limit(request["call_seconds"], f"the check of {probe.name}"):
-                flatten(probe.run(Definitions(namespace)), probe.name, outputs)
+            with time_limit(request["call_seconds"], f"the check of {probe.name}"), guard.probing(probe):
+                flatten(probe.run(Definitions(namespace, guard, inputs)), probe.name, outputs)
         except BaseException as error:  # noqa: BLE001 (student code may raise anything, SystemExit included)
             probe_errors[probe.name] = _summary(error)
     tampering += [f"{what} (while its functions were called)" for what in replaced_since(before)]
     save(outputs_path, **outputs)
-    report = {"finished": True, "cell_errors": cell_errors, "probe_errors": probe_errors, "tampering": tampering}
-    Path(report_path).write_text(dump(report))
+    report = {"finished": True, "cell_errors": cell_errors, "probe_errors": probe_errors, "tampering": tampering,
+              "delegations": guard.delegations, "refusals": guard.refusals[:MAX_REFUSALS]}
+    write(Path(report_path), dump(report))
     return 0
 
 
@@ -65,7 +84,8 @@ def run_program(program, namespace, cell_seconds):
     for cell in program:
         before = snapshot_trusted()
         try:
-            code = compile(to_python(cell["source"]), f"<cell {cell['cell']}>", "exec")
+            kind = STUDENT_CELL if cell.get("student", True) else COURSE_CELL
+            code = compile(to_python(cell["source"]), f"<{kind} {cell['cell']}>", "exec")
             with time_limit(cell_seconds, f"cell {cell['cell']}"):
                 exec(code, namespace)
         except BaseException as error:  # noqa: BLE001
@@ -134,15 +154,188 @@ def _summary(error):
 
 
 class Definitions:
-    """What probes see of the program's globals: ``definitions[name]``, a NameError that says so if missing."""
+    """What probes see of the program's globals: ``definitions[name]``, a NameError that says so if missing;
+    ``definitions.input(key)``, a copy of an input the grader computed (see ``verify.trusted_inputs``);
+    and ``definitions.count_lines(fn, *args)`` for loop probes."""
 
-    def __init__(self, namespace):
-        self._namespace = namespace
+    def __init__(self, namespace, guard, inputs):
+        self._namespace, self._guard, self._inputs = namespace, guard, inputs
+
+    def input(self, key):
+        """A copy of the trusted input ``key``."""
+        if key not in self._inputs:
+            raise KeyError(f"the grader sent no input {key!r} (an error in the course, not yours)")
+        return self._inputs[key].copy()
 
     def __getitem__(self, name):
         if name not in self._namespace:
             raise NameError(f"{name!r} is not defined after running your solution cells")
         return self._namespace[name]
+
+    def count_lines(self, fn, *args):
+        """``(fn(*args), number of Python lines it executed)``, counted by the trusted trace function."""
+        return self._guard.count_lines(fn, args)
+
+
+# ------------------------------------------------------------------ the guard
+
+STUDENT_CELL, COURSE_CELL = "student cell", "course cell"
+"""File names of compiled cells: ``<student cell ID>`` (the student's solution cells) or ``<course cell ID>``."""
+REFUSED_EVENTS = ("sys.settrace", "sys.setprofile", "sys._current_frames", "_thread.start_new_thread",
+                  "gc.get_objects", "gc.get_referrers", "gc.get_referents", "code.__new__")
+"""Audit events refused whenever a student frame is on the stack (and every ``ctypes.*`` event)."""
+FRAME_ATTRIBUTES = ("tb_frame", "gi_frame", "cr_frame", "ag_frame", "__code__")
+"""Attributes (audited as ``object.__getattr__``) that student code may not read: frames and code objects."""
+GRADING_MODULES = ("cs231kit.grading", "cs231kit_course_", "autograder")
+"""Module names student code may not import (the grading code and the course's own files)."""
+LINE_LIMIT = 2_000_000
+"""Lines counted at most per call of a loop probe (a function beyond it is stopped)."""
+MAX_REFUSALS = 20
+
+
+class LineLimitExceeded(Exception):
+    """Raised into a loop probe's call when it runs more than LINE_LIMIT Python lines."""
+
+
+class Guard:
+    """The audit hook and trace function that watch student code in this process (see the module docstring).
+
+    Parameters
+    ----------
+    root : str
+        The course root: student code may read nothing under it but the package source (``src/``),
+        and nothing of the grading package wherever it is installed.
+    probes : sequence of Probe
+        Their ``course_twins`` (dotted names of functions or modules) are resolved here, before any
+        student code runs.
+    """
+
+    def __init__(self, root, probes):
+        import cs231kit.grading
+
+        root = os.path.realpath(root)
+        self._grading = os.path.join(os.path.realpath(os.path.dirname(cs231kit.grading.__file__)), "")
+        self._course, self._package = os.path.join(root, ""), os.path.join(root, "src", "")
+        self._twins = {name: twin_codes(name) for probe in probes for name in probe.course_twins}
+        self.delegations, self.refusals = {}, []
+        self._probe, self._forbidden, self._lines, self._busy = None, {}, None, False
+        sys.addaudithook(self._audit)
+
+    # -- the audit hook: refuse while a student frame is on the stack
+
+    def _audit(self, event, args):
+        if self._busy or not (event in REFUSED_EVENTS or event.startswith("ctypes.")
+                              or event in ("open", "import", "sys._getframe", "object.__getattr__")):
+            return
+        self._busy = True  # the hook's own calls (sys._getframe, realpath) are not audited again
+        try:
+            refused = self._refused(event, args, sys._getframe(1))  # _audit <- (audited C function) <- caller
+        finally:
+            self._busy = False
+        if refused:
+            self.refusals.append(f"{event}: {refused}")
+            raise PermissionError(f"the grader does not allow this in your code ({event}: {refused})")
+
+    def _refused(self, event, args, caller):
+        """Why ``event``, raised by a call in ``caller``, is refused (``""``: allowed)."""
+        if event == "sys._getframe" or event == "object.__getattr__":
+            if event == "object.__getattr__" and args[1] not in FRAME_ATTRIBUTES:
+                return ""
+            near = (caller, caller.f_back if caller.f_code.co_filename.endswith("inspect.py") else None)
+            return "frames and code objects" if any(f is not None and _is_student(f) for f in near) else ""
+        if not _student_on_stack(caller):
+            return ""
+        if event == "open":
+            return "a file of the course or of the grader" if self._closed(args[0]) else ""
+        if event == "import":
+            return f"the module {args[0]}" if str(args[0]).startswith(GRADING_MODULES) else ""
+        return "not while your code runs"
+
+    def _closed(self, path):
+        """Whether ``path`` (an ``open`` argument) is a file of the grading package or of the course tree
+        outside the package source."""
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return False
+        path = os.path.realpath(os.fsdecode(path))
+        return path.startswith(self._grading) or path.startswith(self._course) and not path.startswith(self._package)
+
+    # -- the trace function: course twins and line counts
+
+    def _trace(self, frame, event, arg):
+        twin = self._forbidden.get(frame.f_code) if event == "call" else None
+        if twin is not None and twin not in self.delegations.setdefault(self._probe, []):
+            self.delegations[self._probe].append(twin)
+        return self._count if self._lines is not None else None
+
+    def _count(self, frame, event, arg):
+        if event == "line":
+            self._lines += 1
+            if self._lines > LINE_LIMIT:
+                raise LineLimitExceeded(f"more than {LINE_LIMIT} Python lines")
+        return self._count
+
+    def probing(self, probe):
+        """Context manager: while ``probe`` runs, the trace function records calls of its course twins."""
+        return _Probing(self, probe)
+
+    def count_lines(self, fn, args):
+        """``(fn(*args), lines executed)``: every Python line of every frame the call runs."""
+        self._lines = 0
+        try:
+            result = fn(*args)
+        finally:
+            lines, self._lines = self._lines, None
+        return result, lines
+
+
+class _Probing:
+    """:meth:`Guard.probing`: the trace function is installed for one probe, by trusted code."""
+
+    def __init__(self, guard, probe):
+        self._guard, self._probe = guard, probe
+
+    def __enter__(self):
+        guard = self._guard
+        guard._probe = self._probe.name
+        guard._forbidden = {code: name for name in self._probe.course_twins for code in guard._twins[name]}
+        sys.settrace(guard._trace)
+
+    def __exit__(self, *exc):
+        sys.settrace(None)
+        self._guard._probe, self._guard._forbidden, self._guard._lines = None, {}, None
+
+
+def _is_student(frame):
+    """Whether ``frame`` runs code compiled from one of the student's cells."""
+    return frame.f_code.co_filename.startswith(f"<{STUDENT_CELL} ")
+
+
+def _student_on_stack(frame):
+    """Whether ``frame`` or any frame below it runs the student's code."""
+    while frame is not None:
+        if _is_student(frame):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def twin_codes(dotted_name):
+    """The code objects of a course function (``"package.module.function"``) or of every function a
+    module defines (``"package.module"``), nested functions included."""
+    module_name, _, attribute = dotted_name.rpartition(".")
+    try:
+        target = importlib.import_module(dotted_name)
+    except ImportError:
+        target = getattr(importlib.import_module(module_name), attribute)
+    functions = [inspect.unwrap(target)] if not isinstance(target, types.ModuleType) else [
+        value for value in vars(target).values()
+        if isinstance(value, types.FunctionType) and value.__module__ == target.__name__]
+    pending, codes = [f.__code__ for f in functions], set()
+    while pending:
+        code = pending.pop()
+        codes.add(code)
+        pending += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return codes
 
 
 class _NoIPython:
