@@ -114,3 +114,23 @@ def test_rules_without_momentum_get_no_momentum_in_their_state():
     assert playground.state() == {"learning_rate": pytest.approx(0.05)}
     expected = run_update_rule(sgd, all_landscapes()["quadratic"], num_steps=50, state={"learning_rate": 0.05})
     np.testing.assert_allclose(playground.path(), expected, rtol=1e-12)
+
+
+class _RecordingDisplay:
+    """Stands in for IPython.display in a kernel: records what is displayed."""
+
+    def __init__(self):
+        self.shown = []
+
+    def display(self, obj, display_id=None, raw=False):
+        self.shown.append(obj)
+
+
+def test_in_a_kernel_without_ipywidgets_the_figure_is_shown_without_controls(monkeypatch):
+    recorder = _RecordingDisplay()
+    monkeypatch.setattr(widgets, "_kernel_display", lambda: recorder)
+    monkeypatch.setitem(__import__("sys").modules, "ipywidgets", None)  # import ipywidgets now fails
+    playground = widgets.optimizer_playground({"sgd": sgd})
+    assert playground.controls == {} and recorder.shown == [playground.figure]
+    with pytest.raises(ImportError):
+        widgets.optimizer_playground({"sgd": sgd}, interactive=True)

@@ -177,10 +177,10 @@ class OptimizerPlayground:
         figure = figure or plt.figure(figsize=(7, 5), layout="constrained")
         figure.clear()
         landscape, path = self.landscapes[self.landscape_name], self.path()
-        value = landscape(path[-1])[0]
-        settings = ", ".join(f"{key} {value:g}" for key, value in self.state().items())
+        final_value = landscape(path[-1])[0]
+        settings = ", ".join(f"{key} {setting:g}" for key, setting in self.state().items())
         plot_trajectories(landscape, {f"{self.rule_name} ({settings})": path}, ax=figure.subplots(),
-                          title=f"{landscape.name}: {len(path) - 1} steps, f at the end {value:.4g}")
+                          title=f"{landscape.name}: {len(path) - 1} steps, f at the end {final_value:.4g}")
         return figure
 
 
@@ -195,10 +195,19 @@ def _kernel_display():
 
 
 def _widget_module(interactive):
-    """ipywidgets if controls are wanted: ``interactive`` True, or None and running in a kernel."""
+    """ipywidgets if controls are wanted and possible, else None.
+
+    ``interactive`` True requires ipywidgets; None asks for it only in a Jupyter kernel and where it
+    is importable (otherwise the playground degrades to its static figure).
+    """
     if interactive is False or (interactive is None and _kernel_display() is None):
         return None
-    import ipywidgets
+    try:
+        import ipywidgets
+    except ImportError:
+        if interactive:
+            raise
+        return None
     return ipywidgets
 
 
