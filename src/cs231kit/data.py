@@ -4,7 +4,7 @@ Two datasets of the same shape are available:
 
 ``"offline"``
     32x32 patches of ten photographs bundled with scikit-image, one class per photograph, split by
-    image region so that no training patch shares a pixel with a val or test patch (see
+    interleaved image regions so that no two splits share a pixel and val and test are drawn alike (see
     :func:`load_offline_dataset`). It needs no network and builds in about a second; a linear
     classifier reaches roughly CIFAR-10-like accuracy on it.
 ``"cifar10"``
@@ -190,16 +190,17 @@ def load_offline_dataset():
     (``chelsea``), ``coffee``, ``rocket``, ``motorcycle`` (left image of ``stereo_motorcycle``),
     ``retina``, ``cells`` (``immunohistochemistry``), ``galaxies`` (``hubble_deep_field``),
     ``brick`` and ``grass`` (both greyscale, stacked to RGB). Each photograph is rescaled so its
-    short side is 256 px (anti-aliased) and patches are cut on an 8-px grid. Rows [0, 144) of every
-    photograph give training patches, rows [144, 200) validation, rows [200, 256) test; a patch
-    lies entirely inside one band, so no val/test patch shares a pixel with a training patch.
-    Val and test hold 100 evenly spaced patches per class; train holds every patch of its band
-    (435 to 675 per class). The result is deterministic, and no file is written.
+    short side is 256 px (anti-aliased). Rows [0, 80) and [120, 216) of every photograph give
+    training patches (on an 8-px grid); rows [80, 120) and [216, 256) are cut into 64-px-wide
+    blocks that alternate between validation and test like a checkerboard (patches on a 4-px grid),
+    so that validation and test are drawn alike. A patch lies entirely inside one region: no two
+    splits share a pixel. Val and test hold 100 evenly spaced patches per class; train holds every
+    patch of its bands (464 to 720 per class). The result is deterministic, and no file is written.
 
     Returns
     -------
     Dataset
-        ``name="offline"``; X_train uint8 (5355, 32, 32, 3), X_val and X_test (1000, 32, 32, 3),
+        ``name="offline"``; X_train uint8 (5712, 32, 32, 3), X_val and X_test (1000, 32, 32, 3),
         labels int64, each split in a fixed shuffled order.
     """
     splits = _offline.build()
