@@ -67,7 +67,7 @@ def test_the_fingerprint_depends_on_the_name_and_hides_the_value():
     assert "9" not in str(error.value).replace("0.1", "")
 
 
-@pytest.mark.parametrize("value", ["9", None, True, [9.0], 9 + 0j])
+@pytest.mark.parametrize("value", ["9", True, [9.0], 9 + 0j])
 def test_non_numbers_are_rejected_by_type(value):
     with pytest.raises(AssertionError, match="must be a number"):
         check_magnitude("x", value, magnitude_fingerprint("x", 9.0))
