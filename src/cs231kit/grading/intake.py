@@ -261,14 +261,26 @@ def _read_notebook(folder, entries, file_name, limits):
     except OSError as error:
         raise _Refused(UNSAFE if error.errno == errno.ELOOP else INVALID,
                        f"{file_name} cannot be opened ({os.strerror(error.errno)})") from None
+    try:
+        _check_regular_file(fd, file_name)
+    except _Refused:
+        os.close(fd)
+        raise
     with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise _Refused(INVALID, f"{file_name} is not a regular file; submit the notebook file itself")
         data = file.read(limits.max_bytes + 1)
     notebook, status, problem = parse_notebook(data, limits)
     if status:
         raise _Refused(status, f"{file_name}: {problem}")
     return notebook
+
+
+def _check_regular_file(fd, file_name):
+    """Refuse (:class:`_Refused`) an open file that is not a regular file with a single name."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused(INVALID, f"{file_name} is not a regular file; submit the notebook file itself")
+    if info.st_nlink > 1:  # the same file as another one: maybe the instructor's
+        raise _Refused(UNSAFE, f"{file_name} has other hard links; submit a copy of the notebook file itself")
 
 
 def parse_notebook(data, limits=IntakeLimits()):
@@ -316,7 +328,7 @@ def parse_notebook(data, limits=IntakeLimits()):
 def _size_problem(data, limits):
     if len(data) <= limits.max_bytes:
         return ""
-    return (f"the file is more than {limits.max_bytes / 2**20:g} MB, the most allowed; clear the outputs "
+    return (f"the file is more than {limits.max_bytes / 2**20:.3g} MB, the most allowed; clear the outputs "
             "(Edit > Clear Outputs of All Cells), save and submit again")
 
 
