@@ -49,8 +49,8 @@ def _links(assignment, target):
                  unsafe, notebook_hardlink=notebook),
         _refused("folder_links_to_solutions", "the assignment folder is a symbolic link to solutions/<a>",
                  unsafe, folder_link=f"solutions/{assignment}"),
-        _refused("student_folder_links_to_twin", "the student folder is a symbolic link to another student's folder",
-                 unsafe, student_link="autograder/submitted/honest_twin"),
+        _refused("student_folder_links_to_solutions", "the student folder is a symbolic link to solutions/ "
+                 "(which holds <a>/<a>.ipynb)", unsafe, student_link="solutions"),
         _refused("notebook_links_to_dev_zero", "the notebook is a link to /dev/zero (an endless file)",
                  unsafe, notebook_link="/dev/zero"),
         _refused("notebook_is_a_fifo", "the notebook is a named pipe (opening it could block the grader)",
@@ -122,10 +122,10 @@ def _executed(assignment, target):
             "start-up file, an nbgrader_config.py and a .pth beside the notebook", extra_files=STARTUP_FILES,
             **honest),
         "links_beside_notebook": _wrong(
-            target, name="links_beside_notebook", description="links to the gradebook, the solutions, /dev/zero "
-            "and itself beside the notebook (they were copied, dereferenced, into the feedback)",
+            target, name="links_beside_notebook", description="links to the gradebook, the solutions, /dev/zero, "
+            "another student and nowhere beside the notebook (they were copied, dereferenced, into the feedback)",
             links={"gradebook.db": "autograder/gradebook.db", "solutions": "solutions", "zeros": "/dev/zero",
-                   "loop": "loop"}, **honest),
+                   "twin": "autograder/submitted/honest_twin", "dangling": "/nonexistent/file"}, **honest),
         "output_flood_200mb": _wrong(
             target, name="output_flood_200mb", description="a free cell prints 200 MB",
             cell_edits=[dict(cell=free, action="insert", source="print('x' * 200_000_000)")], **honest),
