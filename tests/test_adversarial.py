@@ -151,7 +151,9 @@ def test_every_bad_submission_ends_with_its_status_gains_no_point_and_the_batch_
 
     points = release_points(course, assignment)
     outcomes = {c["name"]: (results[submission_id(c)].status, results[submission_id(c)].score) for c in cases}
-    assert outcomes == {c["name"]: (c["status"], _expected_score(c, points)) for c in cases}
+    expected = {c["name"]: (c["status"], _expected_score(c, points)) for c in cases}
+    assert outcomes == expected, {c["name"]: results[submission_id(c)].reason for c in cases
+                                  if outcomes[c["name"]] != expected[c["name"]]}
     twin_score = results[TWIN].score
     assert all(score is None or score <= twin_score for _, score in outcomes.values())
     for case in cases:
