@@ -38,8 +38,9 @@ TWIN = "honest_twin"
 REFUSED = {"unsafe submission", "invalid student id", "invalid notebook", "notebook too large", "renamed notebook",
            "missing notebook", "wrong notebook"}
 # Per-cell and per-notebook limits for the batch: far above what the notebooks need (about 20 s,
-# a minute on a loaded CI machine), low enough that the endless loops cost little.
-LIMITS = "c.Execute.timeout = 60\nc.Sandbox.wall_seconds = 300\n"
+# a minute on a loaded CI machine), low enough that the endless loops cost little. The verification
+# of the instructor's solution took more than its default 120 s on a machine with a load of 25.
+LIMITS = "c.Execute.timeout = 60\nc.Sandbox.wall_seconds = 300\nc.Sandbox.verify_seconds = 600\n"
 # What a graded folder may hold at most: ~60 cells of at most 1 MB of output each would be 60 MB;
 # the corpus's floods must be cut far below that.
 MAX_AUTOGRADED_BYTES, MAX_FEEDBACK_BYTES = 8 * 2**20, 12 * 2**20
