@@ -40,6 +40,25 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
+# What the grader takes from a submission folder (cs231kit.grading.intake): only the notebook, as a
+# regular file, within these limits; anything else ends with an explained status ("notebook too
+# large", "invalid notebook", "unsafe submission"...). Defaults: cs231kit.grading.intake.IntakeLimits.
+# c.Intake.max_bytes = 20 * 2**20          # size of the notebook file
+# c.Intake.max_cells = 2000
+# c.Intake.max_depth = 64                  # nesting of JSON arrays and objects
+# c.Intake.max_json_values = 1_000_000     # what the parsed notebook costs the grader's memory
+# c.Intake.max_output_bytes_per_cell = 2**20   # output kept per executed cell (a note says what was cut)
+# Execution keeps at most c.Intake.max_output_bytes_per_cell of output per cell.
+c.Autograde.autograde_preprocessors = [
+    "cs231kit.grading.feedback.BoundedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Feedback without the source of hidden tests (nbgrader's default feedback shows them), not even
 # quoted in the traceback of a failing test; with the kit's scores (written answers pending until a
 # grader scores them), maths as MathML (no MathJax from a CDN: it renders offline) and wrapped lines.

@@ -17,6 +17,8 @@ ASSIGNMENT = "loss"
 WRONG_NAIVE_GRADIENT = dict(cell="svm_loss_naive", old="    dW = dW / N + 2 * reg * W", new="    dW = dW / N")
 HONEST_FAILURES = ["test_svm_naive_gradient", "test_svm_naive_hidden"]
 NAIVE_TESTS = ["test_svm_naive_known_answer", *HONEST_FAILURES]
+# The target of the generic attack classes (``attacks_*.py``, see ``tests/test_adversarial.py``).
+TARGET = dict(wrong=[WRONG_NAIVE_GRADIENT], honest_failures=HONEST_FAILURES, free_cell="helpers")
 
 # Replaces the course's checks loader, so that every hidden test "passes" in the kernel.
 FAKE_CHECKS = """

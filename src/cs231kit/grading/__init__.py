@@ -4,8 +4,9 @@ The steps, each in its own module and each with one concern:
 
 1. :mod:`.session`   load the course's ``nbgrader_config.py`` and drive nbgrader's Python API
 2. :mod:`.release`   generate student releases from ``solutions/`` (atomic replacement of ``notebooks/<a>``)
-3. :mod:`.intake`    check a submission's files before grading (missing, renamed, corrupt, foreign,
-                      edited read-only cells) and restore released cells for nbgrader
+3. :mod:`.intake`    take only a submission's notebook (no links, a valid student id, bounded size,
+                      cells and nesting), stage it for nbgrader, note edited read-only cells and
+                      restore released cells for nbgrader
 4. :mod:`.autograde` autograde every submission of an assignment, one nbgrader run per student,
                       each in the :mod:`.sandbox` (kernel launcher: :mod:`.sandbox_kernel`), in parallel
 5. :mod:`.verify`    verify the graded functions out of process (:mod:`.verify_child` runs in the sandbox)
@@ -14,8 +15,8 @@ The steps, each in its own module and each with one concern:
 7. :mod:`.outcomes`  turn the gradebook, the autograded notebooks and the verification into explained
                       results: one definition of the scores (autograded, written pending, total)
 8. :mod:`.reports`   write the grades CSV and JSON report atomically, and render the class table
-9. :mod:`.feedback`  feedback HTML with the same scores, without hidden tests (not even in tracebacks),
-                      maths as MathML (offline), wrapped lines
+9. :mod:`.feedback`  output kept per executed cell; feedback HTML with the same scores, without hidden
+                      tests (not even in tracebacks), maths as MathML (offline), wrapped lines
 10. :mod:`.export`   ``nbgrader export`` plugin writing the same scores
 11. :mod:`.gradescope` / :mod:`.gradescope_run`  build a Gradescope autograder zip / grade one upload with it
 12. :mod:`.simulate`  build simulated submissions (reference, blank, typical bugs, the adversarial corpus)

@@ -2,7 +2,10 @@
 
 One nbgrader autograde run per submission, each notebook in a sandboxed kernel
 (:mod:`cs231kit.grading.sandbox`), several at once in worker processes; a submission that cannot be
-graded is recorded with its reason and the batch goes on.
+graded is recorded with its reason and the batch goes on, with one worker as with several.
+
+nbgrader never sees the submission folder: the intake (:mod:`cs231kit.grading.intake`) stages the
+validated notebook of each submission in a folder of the grader's own, and nbgrader grades that.
 """
 
 import contextlib
@@ -19,7 +22,7 @@ from tqdm.auto import tqdm
 from ..data import dataset_environment
 from . import verify
 from .gradebook import name_unnamed_student, read_grader_review, record_verification, restore_grader_review
-from .intake import inspect_submission, released_cells
+from .intake import IntakeLimits, printable_id, released_cells, take_submission
 from .outcomes import (FAILED_VERIFICATION, SubmissionResult, apply_verification, collect_graded_submission,
                        failed_submission, with_intake_notes)
 from .release import generate_release
@@ -45,14 +48,23 @@ class GradedBatch(list):
         self.world_changes = list(world_changes)
 
 
-def submitted_students(root, assignment):
-    """Return ``(submitted, missing)``: students with a folder for ``assignment`` and those without.
+def submitted_root(root):
+    """The folder of the submissions, ``autograder/submitted`` (``CourseDirectory.submitted_directory``)."""
+    coursedir = load_config(root).CourseDirectory
+    return Path(coursedir.root) / coursedir.get("submitted_directory", "submitted")
 
-    Students are the folders of ``autograder/submitted/``.
+
+def submitted_students(root, assignment):
+    """Return ``(submitted, missing)``: students with an entry for ``assignment`` and those without.
+
+    Students are the folders of ``autograder/submitted/``, and links there (never followed: the
+    intake refuses them with a reason), whatever their names (the intake checks them).
     """
-    submitted_dir = Path(root) / "autograder" / "submitted"
-    students = sorted(p.name for p in submitted_dir.iterdir() if p.is_dir()) if submitted_dir.is_dir() else []
-    submitted = [s for s in students if (submitted_dir / s / assignment).is_dir()]
+    submitted_dir = submitted_root(root)
+    if not submitted_dir.is_dir():
+        return [], []
+    students = sorted(e.name for e in os.scandir(submitted_dir) if e.is_dir(follow_symlinks=False) or e.is_symlink())
+    submitted = [s for s in students if os.path.lexists(submitted_dir / s / assignment)]
     return submitted, [s for s in students if s not in submitted]
 
 
@@ -106,10 +118,17 @@ class SubmissionGrader:
 
     def __init__(self, root, limits, scratch_parent=None, hidden=()):
         self.root = Path(root)
+        self.submitted_root = submitted_root(root)
+        self.intake_limits = IntakeLimits.from_config(load_config(root))
         self._stack = contextlib.ExitStack()
+        staging = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="staged-", dir=scratch_parent))
+        # The kernel must not see the staged notebooks (a sibling of its scratch folder is hidden anyway).
+        hidden = hidden if scratch_parent else [*hidden, staging]
         self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent, hidden))
         self._stack.enter_context(grading_environment({**dataset_environment(root), **self.sandbox.environment}))
-        self.api = make_api(root, sections=self.sandbox.config)
+        sections = {**self.sandbox.config,
+                    "BoundedExecute": {"max_output_bytes": self.intake_limits.max_output_bytes_per_cell}}
+        self.api = make_api(root, sections=sections, submitted_directory=staging)
         self._references = {}
 
     def close(self):
@@ -120,7 +139,8 @@ class SubmissionGrader:
         """Autograde one submission (and write its feedback); return ``(SubmissionResult, feedback error)``."""
         intake = self._intake(assignment, student)
         if intake.status:
-            return SubmissionResult(student, assignment, intake.status, None, max_score, (), intake.reason), None
+            return SubmissionResult(printable_id(student), assignment, intake.status, None, max_score, (),
+                                    intake.reason), None
         self.sandbox.clear_endings()
         outcome = self._autograde_keeping_grader_work(assignment, student)
         if not outcome["success"]:
@@ -129,7 +149,7 @@ class SubmissionGrader:
         gradebook = self.api.gradebook
         try:
             result = collect_graded_submission(gradebook, assignment, student, self._autograded_dir(assignment, student))
-            result = with_intake_notes(self._verified(result, gradebook), intake.notes)
+            result = with_intake_notes(self._verified(result, gradebook), intake.notes, intake.ignored)
         finally:
             gradebook.close()
         return result, (self._feedback(assignment, student) if feedback else None)
@@ -158,14 +178,15 @@ class SubmissionGrader:
         return outcome
 
     def _intake(self, assignment, student):
-        """:func:`~cs231kit.grading.intake.inspect_submission` of one student's folder."""
-        coursedir, gradebook = self.api.coursedir, self.api.gradebook
+        """:func:`~cs231kit.grading.intake.take_submission` of one student's folder into nbgrader's (staged) one."""
+        gradebook = self.api.gradebook
         try:
             released = {n.name: released_cells(gradebook, assignment, n.name)
                         for n in gradebook.find_assignment(assignment).notebooks}
         finally:
             gradebook.close()
-        return inspect_submission(coursedir.format_path(coursedir.submitted_directory, student, assignment), released)
+        return take_submission(self.submitted_root, student, assignment, released,
+                               self.api.coursedir.submitted_directory, self.intake_limits)
 
     def _verified(self, result, gradebook):
         """``result`` capped by the out-of-process verification; caps are also written to the gradebook."""
@@ -214,7 +235,15 @@ def _start_worker(root, limits, scratch_parent, hidden):
 
 
 def _grade_in_worker(assignment, student, max_score, feedback):
-    return _worker_grader.grade(assignment, student, max_score, feedback)
+    return _grade_safely(_worker_grader, assignment, student, max_score, feedback)
+
+
+def _grade_safely(grader, assignment, student, max_score, feedback):
+    """``grader.grade(...)``, or an explained failure if grading this submission raised (the batch goes on)."""
+    try:
+        return grader.grade(assignment, student, max_score, feedback)
+    except Exception as error:  # one submission's grading error must not stop the batch
+        return failed_submission(printable_id(student), assignment, max_score, f"the grader failed: {error!r}"), None
 
 
 def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progress, hidden):
@@ -233,7 +262,8 @@ def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progres
         if remaining:
             grader = SubmissionGrader(root, limits, scratch, hidden)
             try:
-                done.update((s, _advance(bar, grader.grade(assignment, s, max_score, feedback))) for s in remaining)
+                done.update((s, _advance(bar, _grade_safely(grader, assignment, s, max_score, feedback)))
+                            for s in remaining)
             finally:
                 grader.close()
         return [done[s] for s in students]
@@ -267,7 +297,7 @@ def _outcome_of(future, assignment, student, max_score):
     except BrokenProcessPool:
         raise
     except Exception as error:  # one submission's grading error must not stop the batch
-        return failed_submission(student, assignment, max_score, f"grader worker failed: {error!r}"), None
+        return failed_submission(printable_id(student), assignment, max_score, f"grader worker failed: {error!r}"), None
 
 
 def grade_assignment(root, assignment, *, students=None, feedback=True, progress=True, jobs=None, hidden=()):
@@ -314,5 +344,6 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
         if error:
             warnings.warn(f"no feedback HTML for {result.student}: {error.strip().splitlines()[-1]}", stacklevel=2)
     results = [result for result, _ in graded]
-    results += [SubmissionResult(s, assignment, NOT_SUBMITTED, None, max_score, (), "no submission") for s in missing]
+    results += [SubmissionResult(printable_id(s), assignment, NOT_SUBMITTED, None, max_score, (), "no submission")
+                for s in missing]
     return GradedBatch(sorted(results, key=lambda r: r.student), changes)

@@ -13,6 +13,7 @@ import nbformat
 PASSED, FAILED, TIMEOUT, MANUAL, NOT_GRADED = "passed", "failed", "timeout", "manual", "not graded"
 MEMORY_LIMIT, FAILED_VERIFICATION = "memory limit", "failed verification"
 GRADED, TAMPER_SUSPECTED, TEST_CELLS_RESTORED = "graded", "tamper suspected", "test cells restored"
+MAX_NAMES_SHOWN = 10
 
 # (text in nbgrader's error log, submission status, what the student should do)
 _GRADING_FAILURES = (
@@ -241,13 +242,17 @@ def apply_verification(result, report, backing):
                    tests=summary.tests, reason="; ".join(reasons), unverified=tuple(unverified))
 
 
-def with_intake_notes(result, notes):
+def with_intake_notes(result, notes, ignored=()):
     """A graded result with the intake's notes on restored cells (status ``test cells restored``
-    unless something graver was found); ``result`` itself when there are none."""
-    if not notes:
+    unless something graver was found) and the names of the files it did not take (``ignored``,
+    status unchanged); ``result`` itself when there are neither."""
+    if not (notes or ignored):
         return result
-    status = TEST_CELLS_RESTORED if result.status == GRADED else result.status
-    return replace(result, status=status, reason="; ".join(filter(None, [result.reason, *notes])))
+    status = TEST_CELLS_RESTORED if notes and result.status == GRADED else result.status
+    shown = ", ".join(ignored[:MAX_NAMES_SHOWN]) + (f" and {len(ignored) - MAX_NAMES_SHOWN} more"
+                                                    if len(ignored) > MAX_NAMES_SHOWN else "")
+    remark = f"only the notebook was graded; ignored: {shown}" if ignored else ""
+    return replace(result, status=status, reason="; ".join(filter(None, [result.reason, *notes, remark])))
 
 
 # Why the sandbox ended a kernel (see cs231kit.grading.sandbox_kernel) -> submission status.

@@ -4,9 +4,12 @@ A class is described by ``autograder/simulated/<assignment>.py`` (plain data, se
 :func:`load_simulated_class`). A submission is the release notebook whose solution cells hold the
 source notebook's solution text (marker lines removed), then edited by the student's patches.
 The adversarial corpus (``autograder/adversarial/<assignment>.py``) describes its submissions the
-same way, with more kinds of edits (see :func:`student_files`).
+same way, with more kinds of edits (see :func:`student_files`) and of folders (see
+:func:`write_submission`: extra files, links, hostile folder names).
 """
 
+import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from ..course import load_course_module
+from .intake import printable_id
 
 SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
@@ -77,7 +81,8 @@ def apply_patches(notebooks, patches, student):
 
 
 def write_simulated_class(root, assignment, students):
-    """Write one submission per simulated student under ``autograder/submitted/<name>/<assignment>/``.
+    """Write one submission per simulated student under ``autograder/submitted/<folder>/<assignment>/``
+    (see :func:`write_submission`).
 
     Returns
     -------
@@ -86,21 +91,83 @@ def write_simulated_class(root, assignment, students):
     """
     expected = {}
     for student in students:
-        target = Path(root) / "autograder" / "submitted" / student["name"] / assignment
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
-        for name, content in student_files(root, assignment, student).items():
-            (target / name).write_text(content, encoding="utf-8")
+        write_submission(root, assignment, student)
         expected[student["name"]] = expected_score(student, release_points(root, assignment))
     return expected
 
 
-def student_files(root, assignment, student):
-    """``{file name: text}`` of one submission.
+def submission_id(student):
+    """The student id that grading reports for a simulated student (its folder name, escaped if odd)."""
+    return printable_id(student.get("student_dir", student["name"]))
 
-    Besides the keys of :func:`student_notebooks`, a student may have ``raw`` (the text of the file
-    instead of a notebook: corrupt JSON, an empty file), ``file_name`` (a renamed notebook) or
-    ``from_assignment`` (the solution of another assignment, submitted under this one's name).
+
+def write_submission(root, assignment, student):
+    """Write one simulated student's folder.
+
+    Besides the files of :func:`student_files`, a student may have: ``student_dir`` (the folder's
+    name, when it is not ``name``: glob characters, a newline...); ``student_link`` or
+    ``folder_link`` (the student folder, or the assignment folder, is a symbolic link to a path of
+    the course); ``notebook_link`` or ``notebook_hardlink`` (the notebook is a link to a course
+    path); ``links`` and ``hardlinks`` (``{file name: course path or absolute path}``, beside the
+    notebook); ``extra_files`` (``{relative path: text}``, e.g. a ``json.py`` or
+    ``cs231kit/__init__.py`` beside the notebook); ``special_files`` (``{name: "fifo" or "folder"}``).
+    """
+    submitted = Path(root) / "autograder" / "submitted"
+    student_root = submitted / student.get("student_dir", student["name"])
+    _remove(student_root)
+    target = student_root / assignment
+    if student.get("student_link"):
+        student_root.symlink_to(_course_path(root, student["student_link"]), target_is_directory=True)
+        return
+    if student.get("folder_link"):
+        student_root.mkdir(parents=True)
+        target.symlink_to(_course_path(root, student["folder_link"]), target_is_directory=True)
+        return
+    target.mkdir(parents=True)
+    for name, content in student_files(root, assignment, student).items():
+        (target / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    for name, text in student.get("extra_files", {}).items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(text, encoding="utf-8")
+    notebook = f"{assignment}.ipynb"
+    links = {**student.get("links", {}), **({notebook: student["notebook_link"]} if "notebook_link" in student else {})}
+    hardlinks = {**student.get("hardlinks", {}),
+                 **({notebook: student["notebook_hardlink"]} if "notebook_hardlink" in student else {})}
+    for name, link_target in links.items():
+        _remove(target / name)
+        (target / name).symlink_to(_course_path(root, link_target))
+    for name, link_target in hardlinks.items():
+        _remove(target / name)
+        os.link(_course_path(root, link_target), target / name)
+    for name, kind in student.get("special_files", {}).items():
+        _remove(target / name)
+        os.mkfifo(target / name) if kind == "fifo" else (target / name).mkdir()
+
+
+def _course_path(root, path):
+    """``path`` if absolute, else the path inside the course."""
+    return Path(path) if Path(path).is_absolute() else Path(root) / path
+
+
+def _remove(path):
+    """Remove a file, a link (never what it points to) or a folder, if there is one."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def student_files(root, assignment, student):
+    """``{file name: text or bytes}`` of one submission.
+
+    Besides the keys of :func:`student_notebooks`, a student may have ``raw`` (the text or bytes of
+    the file instead of a notebook: corrupt JSON, an empty file), ``file_name`` (a renamed
+    notebook), ``from_assignment`` (the solution of another assignment, submitted under this one's
+    name), ``metadata`` (notebook metadata to add) and ``splices`` (``{placeholder: JSON text}``:
+    the JSON string ``placeholder``, e.g. the source of an inserted cell or a metadata value, is
+    replaced by the text; a list ``[head, item, count, tail]`` stands for ``head`` + ``count``
+    copies of ``item`` joined by commas + ``tail``, so that huge or deeply nested files stay small
+    in the corpus).
     """
     if "raw" in student:
         return {student.get("file_name", f"{assignment}.ipynb"): student["raw"]}
@@ -108,7 +175,8 @@ def student_files(root, assignment, student):
         other = student["from_assignment"]
         notebooks = student_notebooks(root, other, {"name": student["name"], "patches": []})
         return {f"{assignment}.ipynb": nbformat.writes(next(iter(notebooks.values())))}
-    notebooks = {name: nbformat.writes(nb) for name, nb in student_notebooks(root, assignment, student).items()}
+    notebooks = {name: _spliced(nbformat.writes(nb), student.get("splices", {}))
+                 for name, nb in student_notebooks(root, assignment, student).items()}
     if student.get("file_name"):
         notebooks = {student["file_name"]: text for text in notebooks.values()}
     return notebooks
@@ -130,9 +198,24 @@ def student_notebooks(root, assignment, student):
         return dict(zip(names, releases))
     notebooks = [fill_in_solutions(r, nbformat.read(str(source_dir / n), as_version=4)) for r, n in zip(releases, names)]
     apply_patches(notebooks, student.get("patches", []), student["name"])
+    for notebook in notebooks:
+        notebook.metadata.update(student.get("metadata", {}))
     for edit in student.get("cell_edits", []):
         edit_cells(notebooks, edit, student["name"])
     return dict(zip(names, notebooks))
+
+
+def _spliced(text, splices):
+    """The notebook's JSON text with each quoted placeholder replaced by its JSON text (see :func:`student_files`)."""
+    for placeholder, value in splices.items():
+        quoted = json.dumps(placeholder)
+        if text.count(quoted) != 1:
+            raise SimulationError(f"the placeholder {placeholder!r} occurs {text.count(quoted)} times (it must occur once)")
+        if not isinstance(value, str):
+            head, item, count, tail = value
+            value = head + ",".join([item] * count) + tail
+        text = text.replace(quoted, value)
+    return text
 
 
 def edit_cells(notebooks, edit, student):
