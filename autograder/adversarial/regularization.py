@@ -25,16 +25,6 @@ import cs231kit.laws
 cs231kit.laws.assert_laws = lambda *args, **kwargs: None
 assert_laws = cs231kit.laws.assert_laws
 """
-# Every hidden check "passes" in the kernel (the visible tests still measure the laws).
-FAKE_CHECKS = """
-import cs231kit.course
-
-class _PassEverything:
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-cs231kit.course.load_course_module = lambda *args, **kwargs: _PassEverything()
-"""
 # numpy's comparisons and reductions made to agree with anything, from the solution cell itself.
 PATCHED_NUMPY = ("    np.array_equal = lambda *a, **k: True\n    np.allclose = lambda *a, **k: True\n"
                  "    np.all = lambda *a, **k: True\n")
@@ -52,9 +42,6 @@ CASES = [
     dict(name="fake_laws_module", description="replaces cs231kit.laws.assert_laws in a free cell: every visible "
          "and hidden test of the wrong dropout passes in the kernel", patches=[DROP_PROBABILITY],
          cell_edits=[_insert("given_layers", FAKE_LAWS)], status="tamper suspected", failing=HONEST_FAILURES),
-    dict(name="fake_checks_loader", description="replaces the checks loader in a free cell: the hidden tests of "
-         "the wrong dropout pass in the kernel", patches=[DROP_PROBABILITY],
-         cell_edits=[_insert("given_layers", FAKE_CHECKS)], status="tamper suspected", failing=HONEST_FAILURES),
     dict(name="numpy_comparisons_patched", description="the wrong dropout's solution cell makes np.array_equal, "
          "np.allclose and np.all always true; the kernel's own measurements of the flip and crop laws then break "
          "(np.all returns a bool where an array is needed), so the cheat loses those points too",
