@@ -127,10 +127,10 @@ def _executed(assignment, target):
             links={"gradebook.db": "autograder/gradebook.db", "solutions": "solutions", "zeros": "/dev/zero",
                    "twin": "autograder/submitted/honest_twin", "dangling": "/nonexistent/file"}, **honest),
         "output_flood_200mb": _wrong(
-            target, name="output_flood_200mb", description="a free cell prints 200 MB: the kernel runs out of "
-            "its memory sending it (the grader keeps at most a cell's budget of what arrives)",
-            cell_edits=[dict(cell=free, action="insert", source="print('x' * 200_000_000)")],
-            status="kernel killed", failing=None),
+            target, name="output_flood_200mb", description="a free cell prints 200 MB, a megabyte at a time: "
+            "the grader keeps a cell's budget (1 MiB) and a note of what it cut",
+            cell_edits=[dict(cell=free, action="insert", source="for _ in range(200):\n    print('x' * 1_000_000)")],
+            **honest),
         "output_flood_many_lines": _wrong(
             target, name="output_flood_many_lines", description="a free cell prints 500 000 short lines",
             cell_edits=[dict(cell=free, action="insert", source="for i in range(500_000):\n    print(i)")],
