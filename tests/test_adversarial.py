@@ -56,6 +56,13 @@ def corpus(assignment):
     return [twin, *module.CASES, *(case for attack in ATTACKS for case in attack.cases(assignment, target))]
 
 
+def _carries_target_wrong_answer(case, assignment):
+    """Whether ``case`` submits its assignment's ``TARGET`` wrong answer (patched in, or edited around)."""
+    target = load_course_module(f"autograder/adversarial/{assignment}.py", root=REPO).TARGET
+    cells = {patch["cell"] for patch in case.get("patches", ())}
+    return {patch["cell"] for patch in target["wrong"]} <= cells or case["name"] == TWIN
+
+
 def _expected_score(case, points):
     if case["failing"] is None:
         return None
@@ -155,8 +162,11 @@ def test_every_bad_submission_ends_with_its_status_gains_no_point_and_the_batch_
     expected = {c["name"]: (c["status"], _expected_score(c, points)) for c in cases}
     assert outcomes == expected, {c["name"]: results[submission_id(c)].reason for c in cases
                                   if outcomes[c["name"]] != expected[c["name"]]}
+    # Cases that carry the target's wrong answer never beat the honest twin graded beside them; a case
+    # with a wrong answer of its own is held to that answer's honest score by ``failing`` above.
     twin_score = results[TWIN].score
-    assert all(score is None or score <= twin_score for _, score in outcomes.values())
+    assert all(outcomes[c["name"]][1] is None or outcomes[c["name"]][1] <= twin_score
+               for c in cases if _carries_target_wrong_answer(c, assignment))
     for case in cases:
         result = results[submission_id(case)]
         assert result.reason or result.status == "graded", case["name"]
