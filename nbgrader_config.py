@@ -68,6 +68,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "cs231kit.grading.feedback.HideTestTracebacks",
     "cs231kit.grading.feedback.RenderMaths",
+    "cs231kit.grading.feedback.DropWidgetViews",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

@@ -16,6 +16,8 @@ network) and keeps long output lines on one line. Here, configured in ``nbgrader
   how much was cut, so a cell printing 200 MB neither fills the grader's memory nor lands in the
   autograded notebook and the feedback; error outputs are always kept (nbgrader scores a test cell
   by them), shortened to the same bound;
+- :class:`DropWidgetViews`: a widget view would be a script in the page; the playgrounds' static
+  figure stays;
 - :class:`HideTestTracebacks`: nbgrader's ``ClearHiddenTests`` removes hidden tests from the cell
   source, but a failing hidden test's traceback quotes the failing lines (and the ``### BEGIN HIDDEN
   TESTS`` marker). The checks of this kit put everything a student needs into the error message, so
@@ -40,6 +42,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 _MATHS_OR_CODE = re.compile(r"(?P<code>`+)(?:.|\n)*?(?P=code)|(?<!\\)\$\$(?P<display>.+?)\$\$|(?<![\\$])\$(?P<inline>[^$\n]+?)\$",
                             re.DOTALL)
 DEFAULT_MAX_OUTPUT_BYTES = 2**20
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 class BoundedExecute(Execute):
@@ -121,6 +124,25 @@ class HideTestTracebacks(_EnabledPreprocessor):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
+        return cell, resources
+
+
+class DropWidgetViews(_EnabledPreprocessor):
+    """Outputs that only a live widget frontend can draw (the playgrounds' controls) left out.
+
+    nbconvert renders a widget view as a script (and the notebook's widget state as more); the
+    playgrounds also draw a static figure, which the feedback keeps.
+    """
+
+    def preprocess(self, nb, resources):
+        """Drop the notebook's widget state, then each cell's widget views."""
+        nb.metadata.pop("widgets", None)
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        """Keep the outputs of one cell that are not widget views."""
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if WIDGET_VIEW not in o.get("data", {})]
         return cell, resources
 
 
