@@ -14,6 +14,29 @@ COURSE_ROOT_ENV = "CS231KIT_COURSE_ROOT"
 COURSE_MARKER = "nbgrader_config.py"
 
 
+def find_upwards(file_name, start=None):
+    """The course folder that holds ``file_name``: ``$CS231KIT_COURSE_ROOT``, else the nearest folder upwards.
+
+    Parameters
+    ----------
+    file_name : str
+        A file that marks the folder, e.g. ``nbgrader_config.py`` or ``course.json``.
+    start : str or Path, optional
+        Folder to search upwards from; defaults to the current working directory.
+
+    Returns
+    -------
+    Path or None
+        ``$CS231KIT_COURSE_ROOT`` when that variable is set (whether or not it holds the file: the
+        grader names the course), else the nearest of ``start`` and its parents holding the file,
+        else None.
+    """
+    if os.environ.get(COURSE_ROOT_ENV):
+        return Path(os.environ[COURSE_ROOT_ENV]).resolve()
+    here = Path(start or os.getcwd()).resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / file_name).is_file()), None)
+
+
 def find_course_root(start=None):
     """Return the course root: ``$CS231KIT_COURSE_ROOT`` or the nearest folder with ``nbgrader_config.py``.
 
@@ -31,12 +54,10 @@ def find_course_root(start=None):
     FileNotFoundError
         If no folder from ``start`` up to the file-system root holds ``nbgrader_config.py``.
     """
-    if os.environ.get(COURSE_ROOT_ENV):
-        return Path(os.environ[COURSE_ROOT_ENV]).resolve()
+    folder = find_upwards(COURSE_MARKER, start)
+    if folder is not None:
+        return folder
     here = Path(start or os.getcwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / COURSE_MARKER).is_file():
-            return folder
     raise FileNotFoundError(
         f"No course directory found: neither {here} nor any folder above it holds {COURSE_MARKER}. "
         f"Run this from inside the course folder or set {COURSE_ROOT_ENV}."

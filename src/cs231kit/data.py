@@ -34,7 +34,7 @@ import platformdirs
 
 from cs231kit import _cifar10, _offline
 from cs231kit._cifar10 import DatasetError, OneLineInNotebooks
-from cs231kit.course import COURSE_ROOT_ENV
+from cs231kit.course import find_upwards
 
 __all__ = [
     "CIFAR10_URL", "CIFAR10_MD5", "DATASET_ENV", "DATA_DIR_ENV", "DATASET_NAMES", "DEFAULT_DATASET",
@@ -222,13 +222,8 @@ def course_settings_path(start=None):
         ``$CS231KIT_COURSE_ROOT/course.json`` when that variable is set (None if the file is not
         there), else the nearest ``course.json`` in ``start`` or a folder above it, else None.
     """
-    if os.environ.get(COURSE_ROOT_ENV):
-        candidates = [Path(os.environ[COURSE_ROOT_ENV])]
-    else:
-        here = Path(start or os.getcwd()).resolve()
-        candidates = [here, *here.parents]
-    return next((folder / COURSE_SETTINGS_FILE for folder in candidates
-                 if (folder / COURSE_SETTINGS_FILE).is_file()), None)
+    folder = find_upwards(COURSE_SETTINGS_FILE, start)
+    return folder / COURSE_SETTINGS_FILE if folder is not None and (folder / COURSE_SETTINGS_FILE).is_file() else None
 
 
 def _checked_name(name, where):
