@@ -37,6 +37,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.OverwriteKernelspec",
     "cs231kit.grading.intake.RestoreCells",
     "nbgrader.preprocessors.OverwriteCells",
+    "cs231kit.grading.verdicts.InsertVerdicts",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 

@@ -10,6 +10,7 @@ peak memory is measured.
 """
 
 import hashlib
+import html
 import json
 import os
 import shutil
@@ -180,6 +181,7 @@ def test_every_bad_submission_ends_with_its_status_gains_no_point_and_the_batch_
     assert before[2] == after[2], "the Python installation changed"
     assert before[3] == after[3], "$HOME changed"
     _assert_outputs_bounded(course, assignment, cases)
+    _assert_no_reference_reached_the_students(course, assignment)
     csv_text = (course / "autograder" / "reports" / assignment / "grades.csv").read_text()
     assert all(submission_id(case) in csv_text for case in cases)
 
@@ -191,6 +193,44 @@ def test_every_bad_submission_ends_with_its_status_gains_no_point_and_the_batch_
     print(f"{assignment}: peak resident memory of the grader taking {len(refused)} refused folders: "
           f"{peak / 2**20:.0f} MiB; autograder folder after the batch: {_disk_use(course / 'autograder') / 2**20:.0f} MiB")
     assert peak < MAX_GRADER_RSS
+
+
+def _reference_lines():
+    """The distinctive lines (40 characters or more) of the code that holds answers, the hidden checks
+    and the parent's references, which no student process may read; lines a student may write or read
+    anyway (in the solution and release notebooks or the package) left out."""
+    def lines(paths):
+        return {line.strip() for path in paths for line in _text_lines(path) if len(line.strip()) >= 40}
+
+    secret = lines([*(REPO / "autograder" / "checks").glob("*.py"), *(REPO / "autograder" / "references").glob("*.py")])
+    return secret - lines([*(REPO / "solutions").glob("*/*.ipynb"), *(REPO / "src" / "cs231kit").rglob("*.py")])
+
+
+def _text_lines(path):
+    """The lines of a Python file, or of every cell of a notebook."""
+    if path.suffix != ".ipynb":
+        return path.read_text().splitlines()
+    return [line for cell in json.loads(path.read_text())["cells"] for line in "".join(cell["source"]).splitlines()]
+
+
+def _assert_no_reference_reached_the_students(course, assignment):
+    """Neither the autograded notebooks nor the feedback hold a line of the checks or references."""
+    secret = _reference_lines()
+    for path in [*(course / "autograder" / "autograded").glob(f"*/{assignment}/*.ipynb"),
+                 *(course / "autograder" / "feedback").glob(f"*/{assignment}/*.html")]:
+        text = ("".join(_cell_texts(json.loads(path.read_text()))) if path.suffix == ".ipynb"
+                else html.unescape(path.read_text(errors="replace")))
+        leaked = [line for line in secret if line in text]
+        assert leaked == [], (path, leaked[:3])
+
+
+def _cell_texts(notebook):
+    """Every source and output text of a notebook (as the student reads them)."""
+    for cell in notebook["cells"]:
+        yield "".join(cell.get("source", ""))
+        for output in cell.get("outputs", []):
+            yield "".join(output.get("text", "")) + "".join(output.get("traceback", []))
+            yield "".join("".join(v) for v in output.get("data", {}).values() if isinstance(v, (str, list)))
 
 
 def _assert_outputs_bounded(course, assignment, cases):

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from cs231kit.course import load_course_module
-from cs231kit.grading import outcomes, verify
+from cs231kit.grading import outcomes, verdicts, verify
 from cs231kit.grading.session import list_assignments
-from notebook_cells import REPO, autograded_tests, nbgrader, read_notebook, solution_sources
+from notebook_cells import REPO, autograded_tests, hidden_tests, nbgrader, read_notebook, solution_sources
 
 ASSIGNMENTS = list_assignments(REPO)
 VERIFIED = [a for a in ASSIGNMENTS if (REPO / "autograder" / "verify" / f"{a}.py").is_file()]
@@ -37,7 +37,63 @@ def test_every_autograded_test_is_backed_by_a_probe_or_says_why_not(assignment):
     assert backed - tests == set(), "probes name test cells that do not exist"
     assert backed & unbacked == set()
     assert tests - backed - unbacked == set(), "autograded tests that no probe backs and IN_KERNEL_ONLY does not explain"
-    assert all(reason.strip() for reason in module.IN_KERNEL_ONLY.values())
+    names = {probe.name for probe in module.PROBES}
+    for entry in module.IN_KERNEL_ONLY.values():  # why, and the probes its points need (none: forgeable)
+        assert entry.reason.strip() and entry.needs and set(entry.needs) <= names
+
+
+@pytest.mark.parametrize("assignment", VERIFIED)
+def test_only_backed_tests_have_hidden_regions_so_the_kernel_needs_no_checks(assignment):
+    # In grading every hidden region becomes its verdict, and the kernel cannot read autograder/ at all:
+    # a hidden region that no probe backs would fail for everyone.
+    module = load_course_module(f"autograder/verify/{assignment}.py", root=REPO)
+    hidden = set(hidden_tests(read_notebook(REPO / "solutions" / assignment / f"{assignment}.ipynb")))
+    assert hidden - set(verify.probes_by_test(module.PROBES)) == set()
+
+
+TEST_CELL = ("print('visible')\n"
+             "if True:  # a hidden region may be indented\n"
+             "    ### BEGIN HIDDEN TESTS\n"
+             "    checks = load_course_module('autograder/checks/a.py')\n"
+             "    checks.check_x(x)\n"
+             "    ### END HIDDEN TESTS\n"
+             "print('done')")
+
+
+def _printed(source):
+    """What executing ``source`` printed."""
+    printed = []
+    exec(source, {"print": printed.append})
+    return printed
+
+
+def test_a_verdict_replaces_the_hidden_region_and_keeps_the_rest_of_the_cell():
+    passed, failed = verdicts.with_verdict(TEST_CELL, ""), verdicts.with_verdict(TEST_CELL, "x: 'dW' differs 'here'")
+    for source in (passed, failed):
+        assert "checks" not in source and source.startswith("print('visible')\nif True:") and source.endswith("print('done')")
+        assert source.count("    ### BEGIN HIDDEN TESTS\n") == 1  # the feedback still leaves the region out
+    assert _printed(passed) == ["visible", verdicts.PASSED_MESSAGE, "done"]
+    with pytest.raises(AssertionError, match="^x: 'dW' differs 'here'$"):
+        _printed(failed)
+
+
+def test_verdicts_name_every_failing_probe_of_a_test():
+    report = verify.VerificationReport((verify.Verdict("f", False, "f: wrong"), verify.Verdict("g", True),
+                                        verify.Verdict("h", False, "h: also wrong")))
+    backing = {"t_f": ["f"], "t_g": ["g"], "t_fgh": ["f", "g", "h"]}
+    assert verdicts.test_verdicts(report, backing) == {"t_f": "f: wrong", "t_g": "", "t_fgh": "f: wrong; h: also wrong"}
+
+
+def test_the_grading_kernel_gets_verdicts_in_place_of_every_hidden_test(tmp_path):
+    import nbformat
+
+    cells = [nbformat.v4.new_code_cell(TEST_CELL, metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 1}}),
+             nbformat.v4.new_code_cell(TEST_CELL, metadata={"nbgrader": {"grade": True, "grade_id": "u", "points": 1}})]
+    (tmp_path / "verdicts.json").write_text(json.dumps({"t": "t: wrong"}))
+    # Called as nbgrader calls it (an nbconvert preprocessor that is off by default does nothing).
+    notebook, _ = verdicts.InsertVerdicts(path=str(tmp_path / "verdicts.json"))(nbformat.v4.new_notebook(cells=cells), {})
+    assert notebook.cells[0].source == verdicts.with_verdict(TEST_CELL, "t: wrong")
+    assert notebook.cells[1].source == TEST_CELL  # a test no probe backs is left as it is
 
 
 # ---------------------------------------------------------------- pure steps
@@ -94,6 +150,16 @@ def test_a_probe_that_failed_caps_only_the_tests_it_backs_and_flags_patched_test
     assert capped.unverified == ("t_value", "t_failed")
     clean = verify.VerificationReport((verify.Verdict("f", True), verify.Verdict("g", True)))
     assert outcomes.apply_verification(result, clean, {"t_value": ["f"]}) == result
+
+
+def test_an_in_kernel_only_test_needs_its_probes_without_suspicion():
+    result = outcomes.SubmissionResult("s", "a", "graded", 3.0, 3.0, (
+        outcomes.TestResult("t_accuracy", "passed", 2.0, 2.0), outcomes.TestResult("t_value", "passed", 1.0, 1.0)))
+    report = verify.VerificationReport((verify.Verdict("f", False, "f: wrong"), verify.Verdict("g", True)))
+    gated = outcomes.apply_verification(result, report, {"t_value": ["g"]}, {"t_accuracy": ["f"]})
+    assert (gated.status, gated.score, gated.unverified) == ("graded", 1.0, ())
+    assert gated.tests[0].status == "failed verification" and "f: wrong" in gated.tests[0].reason
+    assert outcomes.apply_verification(result, report, {"t_value": ["g"]}, {"t_accuracy": ["g"]}) == result
 
 
 def test_a_loop_probe_fails_when_the_larger_input_runs_more_lines():

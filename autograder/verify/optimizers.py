@@ -24,7 +24,7 @@ import numbers
 
 import numpy as np
 
-from cs231kit.grading.verify import Probe
+from cs231kit.grading.verify import InKernelOnly, Probe
 from cs231kit.landscapes import ill_conditioned_quadratic, run_update_rule
 
 SEED = 0
@@ -42,7 +42,7 @@ NUM_STEPS = 5
 
 # Test cells that no probe backs, and why.
 TRAINING_RUN = "the accuracy of the notebook's own training run (training is not repeated out of process)"
-IN_KERNEL_ONLY = {"test_strategies_accuracy": TRAINING_RUN}
+IN_KERNEL_ONLY = {"test_strategies_accuracy": InKernelOnly(TRAINING_RUN, ("minibatch_sgd on the notebook's problem",))}
 
 # The course's own implementations of graded functions: a probe that reaches one fails.
 COURSE_TWINS = {"sgd": ("cs231kit.training.sgd",), "minibatch_sgd": ("cs231kit.training.train_linear_classifier",)}

@@ -9,6 +9,7 @@ validated notebook of each submission in a folder of the grader's own, and nbgra
 """
 
 import contextlib
+import json
 import multiprocessing
 import os
 import tempfile
@@ -28,6 +29,7 @@ from .outcomes import (FAILED_VERIFICATION, SubmissionResult, apply_verification
 from .release import generate_release
 from .sandbox import KernelSandbox, Limits
 from .session import grading_environment, load_config, make_api
+from .verdicts import test_verdicts
 from .world_state import world_changes, world_fingerprint
 
 NOT_SUBMITTED = "not submitted"
@@ -122,12 +124,16 @@ class SubmissionGrader:
         self.intake_limits = IntakeLimits.from_config(load_config(root))
         self._stack = contextlib.ExitStack()
         staging = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="staged-", dir=scratch_parent))
-        # The kernel must not see the staged notebooks (a sibling of its scratch folder is hidden anyway).
-        hidden = hidden if scratch_parent else [*hidden, staging]
+        private = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="grader-", dir=scratch_parent))
+        # The kernel must not see the staged notebooks or the verdicts (a sibling of its scratch folder is
+        # hidden anyway).
+        hidden = hidden if scratch_parent else [*hidden, staging, private]
         self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent, hidden))
         self._stack.enter_context(grading_environment({**dataset_environment(root), **self.sandbox.environment}))
+        self.verdicts_path = Path(private) / "verdicts.json"
         sections = {**self.sandbox.config,
-                    "BoundedExecute": {"max_output_bytes": self.intake_limits.max_output_bytes_per_cell}}
+                    "BoundedExecute": {"max_output_bytes": self.intake_limits.max_output_bytes_per_cell},
+                    "InsertVerdicts": {"path": str(self.verdicts_path)}}
         self.api = make_api(root, sections=sections, submitted_directory=staging)
         self._references = {}
 
@@ -141,6 +147,7 @@ class SubmissionGrader:
         if intake.status:
             return SubmissionResult(printable_id(student), assignment, intake.status, None, max_score, (),
                                     intake.reason), None
+        verification = self._verification(assignment, student)
         self.sandbox.clear_endings()
         outcome = self._autograde_keeping_grader_work(assignment, student)
         if not outcome["success"]:
@@ -149,7 +156,7 @@ class SubmissionGrader:
         gradebook = self.api.gradebook
         try:
             result = collect_graded_submission(gradebook, assignment, student, self._autograded_dir(assignment, student))
-            result = with_intake_notes(self._verified(result, gradebook), intake.notes, intake.ignored)
+            result = with_intake_notes(self._capped(result, verification, gradebook), intake.notes, intake.ignored)
         finally:
             gradebook.close()
         return result, (self._feedback(assignment, student) if feedback else None)
@@ -188,19 +195,38 @@ class SubmissionGrader:
         return take_submission(self.submitted_root, student, assignment, released,
                                self.api.coursedir.submitted_directory, self.intake_limits)
 
-    def _verified(self, result, gradebook):
+    def _verification(self, assignment, student):
+        """Verify the staged submission out of process, before its notebook runs; return
+        ``(report, backing, needs)`` for :func:`~cs231kit.grading.outcomes.apply_verification`
+        (``None`` when the assignment has no probes).
+
+        The verdicts go to :attr:`verdicts_path`, which :class:`~cs231kit.grading.verdicts.InsertVerdicts`
+        puts in place of the hidden tests, so the kernel runs no reference code.
+        """
+        probes = verify.load_probes(self.root, assignment)
+        verification = None
+        if probes:
+            gradebook = self.api.gradebook
+            try:
+                notebooks = [n.name for n in gradebook.find_assignment(assignment).notebooks]
+            finally:
+                gradebook.close()
+            coursedir = self.api.coursedir
+            submitted = coursedir.format_path(coursedir.submitted_directory, student, assignment)
+            program = verify.assignment_program(self.root, assignment, notebooks, submitted)
+            outputs, child_report = verify.run_in_sandbox(self.sandbox, self.root, assignment, program)
+            report = verify.verify_outputs(probes, self._reference(assignment, probes, notebooks), outputs, child_report)
+            needs = {test: entry.needs for test, entry in verify.in_kernel_only(self.root, assignment).items()}
+            verification = (report, verify.probes_by_test(probes), needs)
+        self.verdicts_path.write_text(json.dumps(test_verdicts(*verification[:2]) if verification else {}),
+                                      encoding="utf-8")
+        return verification
+
+    def _capped(self, result, verification, gradebook):
         """``result`` capped by the out-of-process verification; caps are also written to the gradebook."""
-        probes = verify.load_probes(self.root, result.assignment)
-        if not probes:
+        if verification is None:
             return result
-        notebooks = [n.name for n in gradebook.find_assignment(result.assignment).notebooks]
-        coursedir = self.api.coursedir
-        submitted = coursedir.format_path(coursedir.submitted_directory, result.student, result.assignment)
-        program = verify.assignment_program(self.root, result.assignment, notebooks, submitted)
-        outputs, child_report = verify.run_in_sandbox(self.sandbox, self.root, result.assignment, program)
-        report = verify.verify_outputs(probes, self._reference(result.assignment, probes, notebooks), outputs,
-                                       child_report)
-        verified = apply_verification(result, report, verify.probes_by_test(probes))
+        verified = apply_verification(result, *verification)
         capped = {t.name: t.reason for t in verified.tests if t.status == FAILED_VERIFICATION}
         record_verification(gradebook, result.assignment, result.student, capped,
                             self._autograded_dir(result.assignment, result.student))

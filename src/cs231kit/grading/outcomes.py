@@ -207,12 +207,15 @@ def _summarise_submission(student, assignment, tests):
     return SubmissionResult(student, assignment, GRADED, score, max_score, tuple(tests))
 
 
-def apply_verification(result, report, backing):
+def apply_verification(result, report, backing, needs=None):
     """Cap a graded submission by its out-of-process verification (see :mod:`cs231kit.grading.verify`).
 
     A test whose backing probe failed gets no points. If it had passed in the kernel, it becomes
     ``failed verification`` and the submission ``tamper suspected`` ("tests patched?"), as it does
-    when the sandbox saw the solution cells replace trusted functions.
+    when the sandbox saw the solution cells replace trusted functions. A test that no probe backs but
+    whose points need some probes (an accuracy after training with the graded functions, read from the
+    notebook) gets no points when one of them failed, without suspicion: an honest notebook with a
+    wrong loss can still train well.
 
     Parameters
     ----------
@@ -221,25 +224,33 @@ def apply_verification(result, report, backing):
     report : cs231kit.grading.verify.VerificationReport
     backing : dict
         ``{test name: [probe names]}``.
+    needs : dict, optional
+        ``{test name: [probe names]}`` of the tests no probe backs (``IN_KERNEL_ONLY``).
     """
     failed = report.failed_probes()
     tests, capped, unverified = [], [], []
     for test in result.tests:
         reasons = [failed[p] for p in backing.get(test.name, ()) if p in failed]
+        unmet = [failed[p] for p in (needs or {}).get(test.name, ()) if p in failed]
         unverified += [test.name] if reasons else []
         if reasons and test.status == PASSED:
             capped.append(test.name)
             test = TestResult(test.name, FAILED_VERIFICATION, 0.0, test.max_points,
                               f"passed in the notebook but failed the out-of-process verification: {reasons[0]}")
+        elif unmet and test.status == PASSED:
+            test = TestResult(test.name, FAILED_VERIFICATION, 0.0, test.max_points,
+                              f"its points need the functions it measures to pass the out-of-process "
+                              f"verification: {unmet[0]}")
         tests.append(test)
-    if not (capped or report.tampering):
+    if tests == list(result.tests) and not report.tampering:
         return replace(result, unverified=tuple(unverified))
     summary = _summarise_submission(result.student, result.assignment, tests)
     reasons = ([f"tests patched? {len(capped)} passed in the notebook but failed the out-of-process "
                 f"verification: {', '.join(capped)}"] if capped else [])
     reasons += [f"the solution cells replaced trusted code: {'; '.join(report.tampering)}"] if report.tampering else []
-    return replace(result, status=TAMPER_SUSPECTED, score=summary.score, max_score=summary.max_score,
-                   tests=summary.tests, reason="; ".join(reasons), unverified=tuple(unverified))
+    return replace(result, status=TAMPER_SUSPECTED if reasons else result.status, score=summary.score,
+                   max_score=summary.max_score, tests=summary.tests,
+                   reason="; ".join(reasons) if reasons else result.reason, unverified=tuple(unverified))
 
 
 def with_intake_notes(result, notes, ignored=()):

@@ -217,12 +217,12 @@ def hidden_course_paths(root, keep=()):
     """Paths of the course that student code must not see, each with what stays visible inside it.
 
     Hidden: the sources (``solutions/``), ``.git``, and all of ``autograder/`` (gradebook, other
-    submissions, feedback, reports, simulated students) except ``autograder/checks/``, which the
-    hidden tests import.
+    submissions, feedback, reports, simulated students, and the checks with their reference
+    implementations: the hidden tests the kernel runs are the verification's verdicts, see
+    :mod:`cs231kit.grading.verdicts`).
     """
     root = Path(root).resolve()
-    hidden = [[str(root / "solutions"), []], [str(root / ".git"), []],
-              [str(root / "autograder"), [str(root / "autograder" / "checks")]]]
+    hidden = [[str(root / "solutions"), []], [str(root / ".git"), []], [str(root / "autograder"), []]]
     return [[path, visible] for path, visible in hidden if Path(path).exists()] + [list(k) for k in keep]
 
 

@@ -27,8 +27,9 @@ trace function installed before any student code runs, see :mod:`cs231kit.gradin
 How an assignment declares its probes (``autograder/verify/<assignment>.py``)
 ----------------------------------------------------------------------------
 - ``PROBES``: a tuple of :class:`Probe`. Each names the test cells it backs; every autograded test
-  is backed by a probe or listed in ``IN_KERNEL_ONLY = {grade id: reason}`` (worth a small share of
-  the points, see ``tests/test_verification.py``).
+  is backed by a probe or listed in ``IN_KERNEL_ONLY = {grade id: InKernelOnly(reason, needs)}``
+  (worth a small share of the points, see ``tests/test_verification.py``; ``needs`` names the probes
+  its points need all the same, so that a forged notebook variable earns nothing for a blank submission).
 - Course twins: ``Probe(..., course_twins=("cs231kit.gradcheck",))`` names the course's own
   implementations of what the probe checks (a function ``"pkg.module.function"`` or a whole module).
   If the student's code reaches one while the probe runs, the probe fails with "calls the course's
@@ -118,6 +119,23 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class InKernelOnly:
+    """A test cell that no probe backs: why not, and the probes its points need all the same.
+
+    Attributes
+    ----------
+    reason : str
+        Why the test is not repeated out of process (e.g. an accuracy after minutes of training).
+    needs : tuple of str
+        Names of the probes of the functions the test measures (the loss it trains with, say): the
+        test gets no points unless they pass, whatever the notebook's variables say.
+    """
+
+    reason: str
+    needs: tuple
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The outcome of one probe: passed or not, and why not."""
 
@@ -156,6 +174,13 @@ def load_probes(root, assignment):
     if not hasattr(module, "PROBES"):
         raise ValueError(f"autograder/verify/{assignment}.py defines no PROBES (a tuple of cs231kit.grading.verify.Probe)")
     return tuple(module.PROBES)
+
+
+def in_kernel_only(root, assignment):
+    """``IN_KERNEL_ONLY`` of ``autograder/verify/<assignment>.py``: ``{grade id: InKernelOnly}`` (``{}`` if none)."""
+    if not (Path(root) / "autograder" / "verify" / f"{assignment}.py").is_file():
+        return {}
+    return dict(getattr(load_course_module(f"autograder/verify/{assignment}.py", root=root), "IN_KERNEL_ONLY", {}))
 
 
 def probes_by_test(probes):
