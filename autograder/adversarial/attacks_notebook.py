@@ -5,13 +5,15 @@ built from another assignment's ``TARGET`` (its wrong answer, the tests that ans
 cell): the checks loader replaced, comparisons patched from a solution cell, ``sys.exit`` and
 ``os._exit``, an endless loop, a memory bomb, and every way of editing the failing test cells.
 No case may score more than the honest twin; cheats that fool the in-kernel tests are flagged by
-the out-of-process verification (``tamper suspected``).
+the out-of-process verification (``tamper suspected``). The hidden tests the kernel runs are the
+verification's verdicts, so a replaced checks loader fools nothing (``graded``).
 
 Each case runs a notebook, so each assignment gets the common core plus a share of the rest
 (:data:`SHARES`). The loss assignment has these classes in ``loss.py`` and gets none from here.
 """
 
-# Replaces the course's checks loader, so that every hidden test "passes" in the kernel.
+# Replaces the course's checks loader, which the source's hidden tests load (in grading they are the
+# verification's verdicts and load nothing).
 FAKE_CHECKS = """
 import cs231kit.course
 
@@ -42,9 +44,9 @@ def _core(target):
     honest = dict(status="graded", failing=failing)
     restored = dict(status="test cells restored", failing=failing)
     return {
-        "fake_checks_loader": dict(description="replaces cs231kit.course.load_course_module in a free cell",
-                                   patches=wrong, cell_edits=[_insert(free, FAKE_CHECKS)],
-                                   status="tamper suspected", failing=failing),
+        "fake_checks_loader": dict(description="replaces cs231kit.course.load_course_module in a free cell "
+                                   "(the kernel's hidden tests are verdicts: they load nothing)",
+                                   patches=wrong, cell_edits=[_insert(free, FAKE_CHECKS)], **honest),
         "comparisons_patched_in_solution": dict(
             description="np.allclose, np.isclose and numpy.testing patched from the graded solution cell",
             patches=[_in_solution(wrong[0], PATCH_COMPARISONS), *wrong[1:]], status="tamper suspected",
@@ -88,8 +90,7 @@ def _shares(target):
         "checks_loader_only_under_nbgrader": dict(
             description="replaces the checks loader only when NBGRADER_EXECUTION is set", patches=wrong,
             cell_edits=[_insert(free, "import os\nif os.environ.get('NBGRADER_EXECUTION'):\n" + "\n".join(
-                "    " + line for line in FAKE_CHECKS.strip().splitlines()))],
-            status="tamper suspected", failing=failing),
+                "    " + line for line in FAKE_CHECKS.strip().splitlines()))], **honest),
     }
 
 

@@ -20,7 +20,8 @@ NAIVE_TESTS = ["test_svm_naive_known_answer", *HONEST_FAILURES]
 # The target of the generic attack classes (``attacks_*.py``, see ``tests/test_adversarial.py``).
 TARGET = dict(wrong=[WRONG_NAIVE_GRADIENT], honest_failures=HONEST_FAILURES, free_cell="helpers")
 
-# Replaces the course's checks loader, so that every hidden test "passes" in the kernel.
+# Replaces the course's checks loader, which the source's hidden tests load (in grading they are the
+# verification's verdicts and load nothing).
 FAKE_CHECKS = """
 import cs231kit.course
 
@@ -66,8 +67,9 @@ def _insert(after, source, **values):
 CASES = [
     # ---- cheats that fool the in-kernel tests: verification takes the points back and flags them
     dict(name="fake_checks_loader", description="replaces cs231kit.course.load_course_module in a free cell: "
-         "every hidden test passes in the kernel", patches=[WRONG_NAIVE_GRADIENT],
-         cell_edits=[_insert("helpers", FAKE_CHECKS)], status="tamper suspected", failing=HONEST_FAILURES),
+         "the hidden tests load nothing in the kernel (they are the verification's verdicts), so nothing changes",
+         patches=[WRONG_NAIVE_GRADIENT], cell_edits=[_insert("helpers", FAKE_CHECKS)], status="graded",
+         failing=HONEST_FAILURES),
     dict(name="fake_module_in_sys_modules", description="plants a fake cs231kit.course in sys.modules from a "
          "solution cell", patches=[dict(WRONG_NAIVE_GRADIENT, new="    dW = dW / N\n" + "\n".join(
              "    " + line for line in FAKE_CHECKS_MODULE.strip().splitlines()))],
@@ -80,7 +82,7 @@ CASES = [
          "is set, so that it looks honest when run by hand", patches=[WRONG_NAIVE_GRADIENT],
          cell_edits=[_insert("helpers", "import os\nif os.environ.get('NBGRADER_EXECUTION'):\n" + "\n".join(
              "    " + line for line in FAKE_CHECKS.strip().splitlines()))],
-         status="tamper suspected", failing=HONEST_FAILURES),
+         status="graded", failing=HONEST_FAILURES),
     # ---- patched comparisons: no point gained; in a solution cell also flagged
     dict(name="allclose_patched", description="np.allclose and np.isclose always True, from the solution cell",
          patches=[dict(WRONG_NAIVE_GRADIENT, new="    dW = dW / N\n    np.allclose = np.isclose = lambda *a, **k: True")],
@@ -90,10 +92,16 @@ CASES = [
                        "np.testing.assert_array_equal = lambda *a, **k: None")],
          status="tamper suspected", failing=HONEST_FAILURES),
     dict(name="eq_always_true", description="an answer that is a float subclass whose == is always True and "
-         "whose differences are 0", cell_edits=[_insert("svm_q4_answer",
-             "class Liar(float):\n    __eq__ = lambda self, other: True\n    __sub__ = __rsub__ = lambda self, other: 0.0\n"
+         "whose differences are 0", patches=[dict(cell="svm_q4_answer", old="svm_loss_increase_with_correct_class = 1.0",
+             new="class Liar(float):\n    __eq__ = lambda self, other: True\n    __sub__ = __rsub__ = lambda self, other: 0.0\n"
              "    __abs__ = lambda self: 0.0\nsvm_loss_increase_with_correct_class = Liar(7.0)")],
          status="graded", failing=["test_svm_q4_correct_class"]),
+    dict(name="answer_set_in_a_free_cell", description="the answer cell holds a wrong answer, a free cell below "
+         "sets the right one: the answer graded is the answer cell's", patches=[dict(
+             cell="svm_q4_answer", old="svm_loss_increase_with_correct_class = 1.0",
+             new="svm_loss_increase_with_correct_class = 2.0")], cell_edits=[_insert(
+             "svm_q4_answer", "svm_loss_increase_with_correct_class = 1.0")], status="graded",
+         failing=["test_svm_q4_correct_class"]),
     dict(name="reads_course_files", description="searches the folders above for the gradebook and the "
          "instructor's notebook, to run its solutions", patches=[WRONG_NAIVE_GRADIENT],
          cell_edits=[_insert("svm_loss_naive", READ_COURSE_FILES)], status="graded", failing=HONEST_FAILURES),
