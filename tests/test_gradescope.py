@@ -90,6 +90,9 @@ def test_the_notebook_to_grade_is_chosen_by_name_then_by_being_the_only_one(tmp_
     ({"users": [{"id": 1234, "name": "Cy"}]}, "1234"),
     ({"users": []}, "student"),
     ({"users": [{"email": "../../etc"}]}, "etc"),
+    ({"users": [{"email": "--rm -rf@uni.edu"}]}, "rm_-rf_uni_edu"),
+    ({"users": [{"email": "a" * 150 + "@uni.edu"}]}, "a" * 100),
+    ({"users": [{"email": "---"}]}, "student"),
 ])
 def test_student_id_comes_from_the_submission_metadata_and_is_folder_safe(tmp_path, metadata, student):
     if metadata is not None:

@@ -33,6 +33,7 @@ from pathlib import Path
 import nbformat
 
 from .autograde import grade_assignment
+from .intake import STUDENT_ID
 from .outcomes import MANUAL, PASSED, SubmissionResult
 from .reports import class_table, write_atomically
 from .sandbox import describe_isolation, probe_isolation
@@ -86,13 +87,14 @@ def read_source_tests(source_dir):
 def student_id(metadata_path):
     """A folder-safe student id from Gradescope's ``submission_metadata.json`` (first user's email or id).
 
-    ``"student"`` when the file is missing or names nobody.
+    ``"student"`` when the file is missing or names nobody. The id is one the intake accepts
+    (:data:`~cs231kit.grading.intake.STUDENT_ID`: no leading ``-``, at most 100 characters).
     """
     path = Path(metadata_path)
     users = json.loads(path.read_text()).get("users") if path.is_file() else None
     user = users[0] if users else {}
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", str(user.get("email") or user.get("id") or "")).strip("_")
-    return safe or DEFAULT_STUDENT
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", str(user.get("email") or user.get("id") or "")).strip("_-")[:100]
+    return safe if STUDENT_ID.fullmatch(safe) else DEFAULT_STUDENT
 
 
 def find_notebook(submission_dir, released_name):
