@@ -20,6 +20,7 @@ import pytest
 
 from cs231kit import cli
 from cs231kit.grading import gradescope_run, outcomes
+from cs231kit.grading.cells import grade_id
 from cs231kit.grading.gradescope import build_autograder_zip, default_zip_path
 from cs231kit.grading.release import release_all
 from cs231kit.grading.sandbox import probe_isolation
@@ -323,7 +324,7 @@ def test_a_corrupt_toy_notebook_scores_zero_and_says_it_is_an_invalid_notebook(t
 @pytest.mark.skipif(not probe_isolation()["namespaces"], reason="no user namespaces: the sandbox hides nothing here")
 def test_student_code_cannot_read_the_unpacked_autograder(toy_gradescope, toy_uploads):
     notebook = nbformat.reads(toy_uploads[0]["ada"].decode(), as_version=4)
-    add = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add")
+    add = next(c for c in notebook.cells if grade_id(c) == "add")
     add.source = (f"import pathlib\nseen = (pathlib.Path({str(toy_gradescope)!r}) / 'source' / 'course' / 'solutions').exists()\n"
                   "def add(a, b):\n    return None if seen else a + b")
     document = run_autograder(toy_gradescope, {"toy.ipynb": nbformat.writes(notebook).encode()})

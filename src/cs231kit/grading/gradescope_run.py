@@ -33,13 +33,13 @@ from pathlib import Path
 import nbformat
 
 from .autograde import grade_assignment
+from .cells import grade_id, hidden_tests, is_graded
 from .outcomes import MANUAL, PASSED, SubmissionResult
 from .reports import class_table, write_atomically
 from .sandbox import describe_isolation, probe_isolation
 from .simulate import autograded_tests
 
 VISIBLE, AFTER_DUE_DATE = "visible", "after_due_date"
-HIDDEN_TESTS_MARKER = "### BEGIN HIDDEN TESTS"
 MISSING_NOTEBOOK, GRADING_ERROR = "missing notebook", "grading error"
 DEFAULT_STUDENT = "student"
 
@@ -75,10 +75,9 @@ def read_source_tests(source_dir):
         tests = autograded_tests(notebook)
         points.update(tests)
         for cell in notebook.cells:
-            nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-            if nbgrader.get("grade_id") in tests and HIDDEN_TESTS_MARKER in cell.source:
-                hidden.add(nbgrader["grade_id"])
-            elif nbgrader.get("grade") and nbgrader.get("grade_id") not in tests:
+            if grade_id(cell) in tests and hidden_tests(cell.source) is not None:
+                hidden.add(grade_id(cell))
+            elif is_graded(cell) and grade_id(cell) not in tests:
                 manual += 1
     return SourceTests(points, frozenset(hidden), manual)
 

@@ -42,9 +42,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import parse_utc
 
 from .feedback import DEFAULT_MAX_OUTPUT_BYTES
-from .verify import cell_text, nbgrader_metadata
+from .cells import cell_text, grade_id, nbgrader_metadata, replace_hidden_tests
 
-HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$", re.S | re.M)
 RENAMED, MISSING, INVALID, WRONG = "renamed notebook", "missing notebook", "invalid notebook", "wrong notebook"
 TOO_LARGE, UNSAFE, BAD_ID = "notebook too large", "unsafe submission", "invalid student id"
 # Letters, digits, '.', '_' and '-', starting with a letter or digit: nothing a glob, a regular
@@ -226,7 +225,7 @@ def _stage_folder(folder, released, staged, limits):
             return Intake(refused.status, refused.reason)
         if notebook is None:
             return _missing(entries, name)
-        found = {_grade_id(c) for c in notebook["cells"]} - {None}
+        found = {grade_id(c) for c in notebook["cells"]} - {None}
         if len(found - set(cells)) > len(found & set(cells)):
             return Intake(WRONG, f"{file_name} has mostly cells that this assignment does not have (such as "
                                  f"{', '.join(sorted(found - set(cells))[:3])}): was another assignment's notebook submitted?")
@@ -404,11 +403,6 @@ def released_cells(gradebook, assignment, notebook):
             for c in record.source_cells}
 
 
-def _grade_id(cell):
-    name = nbgrader_metadata(cell).get("grade_id")
-    return name if isinstance(name, str) else None
-
-
 def _lines(text):
     """The non-blank lines of a cell, without trailing spaces (what an edit must change)."""
     return [line.rstrip() for line in text.splitlines() if line.strip()]
@@ -426,7 +420,7 @@ def cell_changes(cells, released):
     """
     by_id = {}
     for cell in cells:
-        by_id.setdefault(_grade_id(cell), []).append(cell)
+        by_id.setdefault(grade_id(cell), []).append(cell)
     notes = []
     for name, original in released.items():
         copies = by_id.get(name, [])
@@ -441,7 +435,7 @@ def cell_changes(cells, released):
         if cell.get("cell_type") != original.cell_type:
             notes.append(f"{name} was changed from a {original.cell_type} cell to a {cell.get('cell_type')} cell; "
                          f"it was changed back")
-        if original.locked and _lines(cell_text(cell.get("source"))) != _lines(HIDDEN_TESTS.sub("", original.source)):
+        if original.locked and _lines(cell_text(cell.get("source"))) != _lines(replace_hidden_tests(original.source, "")):
             notes.append(f"{kind} {name} was edited; it was graded as released")
         if {k: v for k, v in nbgrader_metadata(cell).items() if k in original.metadata} != original.metadata:
             notes.append(f"the nbgrader metadata of {name} was changed; it was restored")
@@ -461,10 +455,9 @@ class RestoreCells(NbGraderPreprocessor):
         with Gradebook(info["db_url"]) as gradebook:
             released = released_cells(gradebook, info["assignment"], info["notebook"])
         for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader")
-            if meta is not None:  # {} too: DeduplicateIds leaves it on all but the last copy, and
-                # OverwriteCells would fail on it with KeyError: 'grade_id'
-                restore_cell(cell, released.get(meta.get("grade_id")) if isinstance(meta, dict) else None)
+            if "nbgrader" in cell.get("metadata", {}):  # {} too: DeduplicateIds leaves it on all but the
+                # last copy, and OverwriteCells would fail on it with KeyError: 'grade_id'
+                restore_cell(cell, released.get(grade_id(cell)))
         return nb, resources
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import nbformat
 
+from .cells import grade_id
+
 PASSED, FAILED, TIMEOUT, MANUAL, NOT_GRADED = "passed", "failed", "timeout", "manual", "not graded"
 MEMORY_LIMIT, FAILED_VERIFICATION = "memory limit", "failed verification"
 GRADED, TAMPER_SUSPECTED, TEST_CELLS_RESTORED = "graded", "tamper suspected", "test cells restored"
@@ -124,10 +126,9 @@ def cell_errors(notebook_path):
     notebook = nbformat.read(str(notebook_path), as_version=4)
     errors = {}
     for cell in notebook.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         raised = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if grade_id and raised:
-            errors[grade_id] = _summarise_error(raised)
+        if grade_id(cell) and raised:
+            errors[grade_id(cell)] = _summarise_error(raised)
     return errors
 
 

@@ -57,6 +57,7 @@ from typing import Callable
 import numpy as np
 
 from ..course import load_course_module
+from .cells import cell_text, grade_id, is_graded, is_locked, is_solution, solution_text
 
 CHILD_MODULE = "cs231kit.grading.verify_child"
 KEY_SEPARATOR = "/"
@@ -170,13 +171,6 @@ def probes_by_test(probes):
 # ------------------------------------------------------------------ programs
 
 
-def nbgrader_metadata(cell):
-    """The ``nbgrader`` metadata of a notebook cell given as JSON (``{}`` when missing or malformed)."""
-    metadata = cell.get("metadata")
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
 def program_cells(source, submitted=None):
     """The cells the sandbox executes before the probes, in the order of the source notebook.
 
@@ -196,34 +190,24 @@ def program_cells(source, submitted=None):
     list of dict
         ``{"cell": grade id, "source": code}``.
     """
-    from .simulate import solution_text  # here: simulate loads nbformat, which the sandboxed child does not need
-
     students = {}
     for cell in (submitted or {}).get("cells", []):
-        if not isinstance(cell, dict):
-            continue
-        meta = nbgrader_metadata(cell)
-        if meta.get("solution") and cell.get("cell_type") == "code" and meta.get("grade_id") not in students:
-            students[meta.get("grade_id")] = cell_text(cell.get("source", ""))
+        if isinstance(cell, dict) and is_solution(cell) and cell.get("cell_type") == "code":
+            students.setdefault(grade_id(cell), cell_text(cell.get("source", "")))
     program = []
     for cell in source["cells"]:
-        meta = nbgrader_metadata(cell)
-        if cell.get("cell_type") != "code" or not meta.get("grade_id"):
+        name = grade_id(cell)
+        if cell.get("cell_type") != "code" or not name:
             continue
-        if meta.get("solution"):
-            code = solution_text(cell_text(cell["source"])) if submitted is None else students.get(meta["grade_id"])
-        elif meta.get("locked") and not meta.get("grade"):
+        if is_solution(cell):
+            code = solution_text(cell_text(cell["source"])) if submitted is None else students.get(name)
+        elif is_locked(cell) and not is_graded(cell):
             code = cell_text(cell["source"])
         else:
             continue
         if code is not None:
-            program.append({"cell": meta["grade_id"], "source": code, "student": bool(meta.get("solution"))})
+            program.append({"cell": name, "source": code, "student": is_solution(cell)})
     return program
-
-
-def cell_text(source):
-    """Notebook cell source (a string or a list of lines) as one string; ``""`` when malformed."""
-    return source if isinstance(source, str) else "".join(source) if isinstance(source, list) else ""
 
 
 def assignment_program(root, assignment, notebook_names, submitted_dir=None):
