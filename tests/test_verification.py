@@ -15,6 +15,7 @@ import pytest
 from cs231kit.course import load_course_module
 from cs231kit.grading import outcomes, verify
 from cs231kit.grading.session import list_assignments
+from cs231kit.grading.status import Status
 from notebook_cells import REPO, autograded_tests, nbgrader, read_notebook, solution_sources
 
 ASSIGNMENTS = list_assignments(REPO)
@@ -83,13 +84,13 @@ def test_gradient_samples_catch_a_gradient_that_disagrees_with_its_own_loss():
 
 
 def test_a_probe_that_failed_caps_only_the_tests_it_backs_and_flags_patched_tests():
-    tests = (outcomes.TestResult("t_value", outcomes.PASSED, 2.0, 2.0), outcomes.TestResult("t_other", outcomes.PASSED, 1.0, 1.0),
-             outcomes.TestResult("t_failed", outcomes.FAILED, 0.0, 1.0, "AssertionError"))
-    result = outcomes.SubmissionResult("eve", "toy", outcomes.GRADED, 3.0, 4.0, tests)
+    tests = (outcomes.TestResult("t_value", Status.PASSED, 2.0, 2.0), outcomes.TestResult("t_other", Status.PASSED, 1.0, 1.0),
+             outcomes.TestResult("t_failed", Status.FAILED, 0.0, 1.0, "AssertionError"))
+    result = outcomes.SubmissionResult("eve", "toy", Status.GRADED, 3.0, 4.0, tests)
     report = verify.VerificationReport((verify.Verdict("f", False, "f: differs"), verify.Verdict("g", True)))
     capped = outcomes.apply_verification(result, report, {"t_value": ["f"], "t_failed": ["f"], "t_other": ["g"]})
-    assert (capped.status, capped.score) == (outcomes.TAMPER_SUSPECTED, 1.0)
-    assert [t.status for t in capped.tests] == [outcomes.FAILED_VERIFICATION, outcomes.PASSED, outcomes.FAILED]
+    assert (capped.status, capped.score) == (Status.TAMPER_SUSPECTED, 1.0)
+    assert [t.status for t in capped.tests] == [Status.FAILED_VERIFICATION, Status.PASSED, Status.FAILED]
     assert "tests patched?" in capped.reason and "t_value" in capped.reason
     assert capped.unverified == ("t_value", "t_failed")
     clean = verify.VerificationReport((verify.Verdict("f", True), verify.Verdict("g", True)))

@@ -36,6 +36,7 @@ from traitlets import Bool, Integer
 from traitlets.config import Config
 
 from .cells import grade_id, is_autograded_test
+from .status import Status
 
 TEMPLATE_NAME = "cs231kit_feedback"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -198,14 +199,13 @@ class ScoreSummary(_EnabledPreprocessor):
         from nbgrader.api import Gradebook
 
         from .export import gradebook_result
-        from .outcomes import MANUAL
         from .reports import score_parts
 
         ids = resources["nbgrader"]
         with Gradebook(ids["db_url"]) as gradebook:
             result = gradebook_result(gradebook, ids["assignment"], ids["student"])
         resources["cs231kit_scores"] = dict(zip(("autograded", "written", "total"), score_parts(result)))
-        pending = {t.name for t in result.tests if t.status == MANUAL and t.points is None}
+        pending = {t.name for t in result.tests if t.status == Status.MANUAL and t.points is None}
         for cell in nb.cells:
             if grade_id(cell) in pending:
                 cell.metadata["nbgrader"]["pending"] = True

@@ -34,13 +34,13 @@ import nbformat
 
 from .autograde import grade_assignment
 from .cells import grade_id, hidden_tests, is_graded
-from .outcomes import MANUAL, PASSED, SubmissionResult
+from .outcomes import SubmissionResult
 from .reports import class_table, write_atomically
 from .sandbox import describe_isolation, probe_isolation
 from .simulate import autograded_tests
+from .status import Status
 
 VISIBLE, AFTER_DUE_DATE = "visible", "after_due_date"
-MISSING_NOTEBOOK, GRADING_ERROR = "missing notebook", "grading error"
 DEFAULT_STUDENT = "student"
 
 
@@ -132,7 +132,7 @@ def grade_notebook(course, assignment, student, notebook, max_score, hidden=()):
                                 hidden=hidden)[0]
     except Exception as error:  # the student must get an explained result, whatever broke
         traceback.print_exc(file=sys.stdout)
-        return SubmissionResult(student, assignment, GRADING_ERROR, None, max_score, (),
+        return SubmissionResult(student, assignment, Status.GRADING_ERROR, None, max_score, (),
                                 f"the autograder itself failed ({type(error).__name__}); your instructor "
                                 "can see the details")
 
@@ -157,7 +157,7 @@ def gradescope_results(result, source_tests, notes=(), seconds=0.0):
         be graded), ``tests`` (one per autograded test; none when not graded), ``output`` and visibilities.
     """
     graded = result.score is not None
-    tests = [_gradescope_test(t, source_tests.visibility(t.name)) for t in result.tests if t.status != MANUAL]
+    tests = [_gradescope_test(t, source_tests.visibility(t.name)) for t in result.tests if t.status != Status.MANUAL]
     return {
         "score": min(max(result.score, 0.0), result.max_score) if graded else 0.0,
         "execution_time": round(seconds),
@@ -171,7 +171,7 @@ def gradescope_results(result, source_tests, notes=(), seconds=0.0):
 
 def _gradescope_test(test, visibility):
     """One entry of ``tests``: anything but ``passed`` counts as failed, with the kit's reason as output."""
-    passed = test.status == PASSED
+    passed = test.status == Status.PASSED
     return {"name": test.name, "score": min(max(test.points or 0.0, 0.0), test.max_points),
             "max_score": test.max_points, "status": "passed" if passed else "failed",
             "output": "" if passed else test.reason or test.status, "visibility": visibility}
@@ -206,7 +206,8 @@ def run(root, assignment):
         student = student_id(root / "submission_metadata.json")
         notebook, note = find_notebook(root / "submission", f"{assignment}.ipynb")
         if notebook is None:
-            result, notes = SubmissionResult(student, assignment, MISSING_NOTEBOOK, None, max_score, (), note), []
+            result = SubmissionResult(student, assignment, Status.MISSING_NOTEBOOK, None, max_score, (), note)
+            notes = []
         else:
             private = [root / name for name in ("source", "submission", "results", "submission_metadata.json")]
             result = grade_notebook(course, assignment, student, notebook, max_score, hidden=private)
