@@ -225,7 +225,7 @@ def _returns_w_only(w, dw, state=None):
 
 
 @pytest.mark.parametrize("name, broken, message", [
-    ("sgd_momentum", _in_place_momentum, "modified the state dict"),
+    ("sgd_momentum", _in_place_momentum, "modified its input state"),
     ("adam", _float64_buffers_adam, "next_w has dtype float64 but w has float32"),
     ("sgd", _hard_coded_sgd, "next_w is wrong at step 1"),
     ("adam", _t_not_stored_adam, "next_state['t'] is 0 after step 1"),

@@ -25,11 +25,16 @@ import inspect
 import numbers
 import textwrap
 import types
+from pathlib import Path
 
 import numpy as np
 from scipy.special import logsumexp
 
 from cs231kit import gradcheck
+from cs231kit.course import load_course_module
+
+_CONTRACT = load_course_module("autograder/checks/contract.py", root=Path(__file__).resolve().parents[2])
+_fail, _name, _call = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.call
 
 LOSS_RTOL = 1e-6
 """Relative tolerance of a student's loss and dW against the reference (both are exact formulas)."""
@@ -62,11 +67,7 @@ LOOP_NODES = {
 }
 LOOP_CALLS = {"vectorize", "apply_along_axis", "frompyfunc", "map"}
 """Calls that hide a Python-level loop over the elements."""
-
-
-def _fail(message, cause=None):
-    """Raise the AssertionError a student sees (the only frame of this file a traceback shows)."""
-    raise AssertionError(message) from cause
+NEW_ARRAYS = "Work on new arrays (e.g. scores = X @ W, W2 = W * W), never assign into an input."
 
 
 # ----------------------------------------------------------------------------------- references
@@ -179,22 +180,10 @@ def _describe_case(index, total, W, X, reg):
 # ------------------------------------------------------------------------------------- contract
 
 
-def _call(fn, args, what):
-    """Call ``fn(*args)`` on copies; fail clearly if it raises or mutates its inputs."""
+def _call_loss(fn, args, what):
+    """``fn(W, X, y, reg)`` or ``fn(W, reg)`` under the checks' contract (naming W, X and y if it modifies one)."""
     __tracebackhide__ = True
-    copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        result = fn(*copies)
-    except Exception as error:  # a student's exception becomes a readable failure, chained
-        _fail(f"{_name(fn)} raised {type(error).__name__} on {what}: {error}", cause=error)
-    names = ("W", "X", "y") if len(args) == 4 else ("W",)
-    for name, original, passed in zip(names, args, copies):
-        if not np.array_equal(original, passed, equal_nan=True):
-            _fail(
-                f"{_name(fn)} modified its input {name} in place on {what}. Work on new arrays "
-                f"(e.g. scores = X @ W, W2 = W * W), never assign into {name}."
-            )
-    return result
+    return _call(fn, args, what, ("W", "X", "y")[:len(args) - 1], advice=NEW_ARRAYS)
 
 
 def _pair(fn, result, W, what):
@@ -215,10 +204,6 @@ def _pair(fn, result, W, what):
             f"(gradient checks need its precision)."
         )
     return value, dW.astype(np.float64)
-
-
-def _name(fn):
-    return getattr(fn, "__name__", "your function")
 
 
 def _worst_entry(got, expected):
@@ -314,7 +299,7 @@ def _check_loss_function(fn, kind, reference, cases):
     for k, case in enumerate(cases):
         W, X, y, reg = loss_case(*case)
         what = _describe_case(k, len(cases), W, X, reg)
-        loss, dW = _pair(fn, _call(fn, (W, X, y, reg), what), W, what)
+        loss, dW = _pair(fn, _call_loss(fn, (W, X, y, reg), what), W, what)
         _compare_loss(fn, kind, loss, reference(W, X, y, reg)[0], W, X, reg, what)
         _compare_gradient(fn, reference, dW, case, what)
 
@@ -365,7 +350,7 @@ def check_softmax_stable(fn):
     for offset in STABLE_OFFSETS:
         W, X, y, reg = stable_case(offset)
         what = f"scores near {offset:+g}" if offset != "mixed" else "scores near +1000 in some rows, -1000 in others"
-        loss, dW = _pair(fn, _call(fn, (W, X, y, reg), what), W, what)
+        loss, dW = _pair(fn, _call_loss(fn, (W, X, y, reg), what), W, what)
         expected_loss = softmax_loss_reference(W, X, y, reg)[0]
         if not (np.isfinite(loss) and np.all(np.isfinite(dW))):
             _fail(
@@ -379,7 +364,7 @@ def check_softmax_stable(fn):
                 f"{_name(fn)}: with {what} the loss is finite but wrong: expected {expected_loss:.10g}, got "
                 f"{loss:.10g}. Shifting all scores of a row by a constant must not change the loss."
             )
-        moderate = _pair(fn, _call(fn, (_without_offset(W, X), X, y, reg), what + " minus the offset"), W, what)[1]
+        moderate = _pair(fn, _call_loss(fn, (_without_offset(W, X), X, y, reg), what + " minus the offset"), W, what)[1]
         if not _allclose(dW, moderate):
             index, want, got = _worst_entry(dW, moderate)
             _fail(
@@ -452,7 +437,7 @@ def check_no_python_loops(fn):
         )
     W, X, y, reg = loss_case(*PROBE_CASE)
     what = "a small input (the no-loops test needs a function that runs)"
-    _pair(fn, _call(fn, (W, X, y, reg), what), W, what)
+    _pair(fn, _call_loss(fn, (W, X, y, reg), what), W, what)
 
 
 def _check_penalty(fn, reference, cases, *, zero_subgradient_ok=False):
@@ -463,7 +448,7 @@ def _check_penalty(fn, reference, cases, *, zero_subgradient_ok=False):
         W = rng.standard_normal(shape)
         W[rng.random(shape) < 0.2] = 0.0  # exact zeros: where |w| has its kink
         what = f"hidden case {k + 1} of {len(cases)} (W of shape {shape}, reg={reg:g})"
-        value, dW = _pair(fn, _call(fn, (W, reg), what), W, what)
+        value, dW = _pair(fn, _call_loss(fn, (W, reg), what), W, what)
         expected_value, expected_dW = reference(W, reg)
         if not (np.isfinite(value) and _allclose(value, expected_value)):
             _fail(f"{_name(fn)}: the penalty is wrong on {what}: expected {expected_value:.10g}, "

@@ -19,7 +19,6 @@ Every failure is raised by ``_fail``; the other functions set ``__tracebackhide_
 checks for why).
 """
 
-import copy
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,8 @@ from cs231kit.course import load_course_module
 from cs231kit.landscapes import ill_conditioned_quadratic, run_update_rule
 from cs231kit.training import train_linear_classifier
 
+_CONTRACT = load_course_module("autograder/checks/contract.py", root=Path(__file__).resolve().parents[2])
+_fail, _name, _call = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.call
 _LOSS_CHECKS = load_course_module("autograder/checks/loss.py", root=Path(__file__).resolve().parents[2])
 softmax_loss_reference = _LOSS_CHECKS.softmax_loss_reference
 """The trusted softmax loss of the loss assignment: ``loss, dW = softmax_loss_reference(W, X, y, reg)``."""
@@ -44,24 +45,8 @@ CONVERGED_DISTANCE = 1e-3
 """Distance to the minimum of the quadratic that counts as converged."""
 NUM_STEPS = 5
 """Consecutive steps of the hidden sequence of every update rule."""
-
-
-def _fail(message, cause=None):
-    """Raise the AssertionError a student sees (the only frame of this file a traceback shows)."""
-    raise AssertionError(message) from cause
-
-
-def _name(fn):
-    return getattr(fn, "__name__", "your function")
-
-
-def _call(fn, args, kwargs, what, hint=""):
-    """``fn(*args, **kwargs)``; a student's exception becomes a readable failure, chained."""
-    __tracebackhide__ = True
-    try:
-        return fn(*args, **kwargs)
-    except Exception as error:
-        _fail(f"{_name(fn)} raised {type(error).__name__} on {what}: {error}.{hint}", cause=error)
+PURE_RULES = ("Update rules are pure: build new arrays (v = momentum * v - ...) and a new dict (next_state = "
+              "{**state, ...}); never use +=, -= or item assignment on the inputs.")
 
 
 # ---------------------------------------------------------------------------- update-rule table
@@ -273,30 +258,10 @@ def reference_rule(name, step=None):
 # --------------------------------------------------------------------------- rule checks
 
 
-def _snapshot(value):
-    return copy.deepcopy(value)
-
-
-def _same(a, b):
-    """Deep equality of arrays, numbers and dicts of them (NaN equals NaN)."""
-    if isinstance(a, dict) or isinstance(b, dict):
-        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(
-            _same(a[k], b[k]) for k in a)
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.shape(a) == np.shape(b) and np.array_equal(a, b, equal_nan=True)
-    return a == b or (a != a and b != b)
-
-
 def _call_rule(rule, w, dw, state, what):
     """``rule(w, dw, state)`` with its contract and purity checked; returns (next_w, next_state)."""
     __tracebackhide__ = True
-    before = _snapshot((w, dw, state))
-    result = _call(rule, (w, dw, state), {}, what)
-    for label, original, now in zip(("w", "dw", "the state dict (or an array in it)"), before, (w, dw, state)):
-        if not _same(original, now):
-            _fail(f"{_name(rule)} modified {label} in place on {what}. Update rules are pure: build new "
-                  f"arrays (v = momentum * v - ...) and a new dict (next_state = {{**state, ...}}); never use "
-                  f"+=, -= or item assignment on the inputs.")
+    result = _call(rule, (w, dw, state), what, ("w", "dw", "state"), advice=PURE_RULES)
     if not (isinstance(result, tuple) and len(result) == 2):
         _fail(f"{_name(rule)} must return a pair (next_w, next_state); on {what} it returned {type(result).__name__}.")
     next_w, next_state = result
@@ -465,7 +430,7 @@ def _check_schedule_value(fn, name, t, parameters, want):
     __tracebackhide__ = True
     what = f"{name}({t}, {', '.join(f'{k}={v}' for k, v in parameters.items())})"
     hint = " It must also work on an array of iterations (use numpy functions: np.exp, np.cos, //)." if np.ndim(t) else ""
-    got = _call(fn, (t,), parameters, what, hint)
+    got = _call(fn, (t,), what, kwargs=parameters, hint=hint)
     if np.shape(got) != np.shape(want) or not _close(got, want, atol=1e-12 * parameters["learning_rate"]):
         _fail(f"{what} should be {want!r}, got {got!r}.{hint}")
 
@@ -541,14 +506,10 @@ def minibatch_sgd_reference(loss_fn, X, y, W0, learning_rate, num_steps, batch_s
     return run.W, run.loss_history
 
 
-def _call_strategy(fn, args, kwargs, what, arrays=("X", "y", "W0")):
-    """Call a strategy on copies of its array arguments; fail if it raises or mutates one."""
+def _call_strategy(fn, args, kwargs, what):
+    """Call a strategy on copies of its array arguments; fail if it raises, mutates one or returns no pair."""
     __tracebackhide__ = True
-    before = {k: np.copy(v) for k, v in kwargs.items() if k in arrays}
-    result = _call(fn, args, kwargs, what)
-    for key, original in before.items():
-        if not np.array_equal(original, kwargs[key]):
-            _fail(f"{_name(fn)} modified its input {key} in place on {what}: work on new arrays (W = W - ...).")
+    result = _call(fn, args, what, kwargs=kwargs, advice="Work on new arrays (W = W - ...).")
     if not (isinstance(result, tuple) and len(result) == 2):
         _fail(f"{_name(fn)} must return a pair; on {what} it returned {type(result).__name__}.")
     return result
@@ -665,10 +626,7 @@ def check_newton_step(fn):
         w = np.random.default_rng(seed + 50).standard_normal(n)
         gradient = A @ w - b
         what = f"a hidden quadratic f(w) = w.A.w/2 - b.w in {n} dimensions (condition number 100)"
-        copies = (w.copy(), gradient.copy(), A.copy())
-        next_w = _call(fn, (w, gradient, A), {}, what)
-        if not all(np.array_equal(a, b) for a, b in zip(copies, (w, gradient, A))):
-            _fail(f"{_name(fn)} modified w, gradient or hessian in place on {what}.")
+        next_w = _call(fn, (w, gradient, A), what, ("w", "gradient", "hessian"))
         minimum = np.linalg.solve(A, b)
         if np.shape(next_w) != (n,) or not np.allclose(next_w, minimum, rtol=1e-8, atol=1e-10):
             _fail(f"{_name(fn)}: on {what}, one Newton step from w should land exactly on the minimum "
@@ -734,7 +692,7 @@ def check_polyak_average(fn):
     __tracebackhide__ = True
     for name, decay in (("sgd_momentum", 0.9), ("adam", 0.5)):
         what = f"with_polyak_average(a correct {name}, decay={decay})"
-        rule = _call(fn, (reference_rule(name), decay), {}, what)
+        rule = _call(fn, (reference_rule(name), decay), what)
         expected_rule = polyak_reference(name, decay)
         w0, gradients = hidden_sequence(seed=701)
         w, state, want_w, want_state = w0, {"learning_rate": 0.1}, w0, {"learning_rate": 0.1}
@@ -786,7 +744,7 @@ def check_ensemble_predict(fn):
     __tracebackhide__ = True
     for weights, X, description in ensemble_cases():
         what = f"an ensemble of {description}"
-        predictions = _call(fn, (list(weights), X), {}, what)
+        predictions = _call(fn, (list(weights), X), what, ("weights", "X"))
         expected = ensemble_reference(weights, X)
         if np.shape(predictions) != expected.shape or not np.array_equal(predictions, expected):
             _fail(f"{_name(fn)}: wrong predictions on {what}: expected {expected[:10].tolist()}..., got "
