@@ -2,7 +2,8 @@
 
 Each probe mirrors what its test cells check, on inputs of the same kind, and runs in the sandbox
 for the student's code and for the reference alike. This file is visible to the sandbox (it holds
-no reference implementation); ``autograder/checks/`` is not.
+no reference implementation); ``autograder/checks/`` is not, but for the inputs it shares with the
+checks, ``autograder/checks/cases/``.
 """
 
 from pathlib import Path
