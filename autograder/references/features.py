@@ -1,8 +1,9 @@
 """Trusted probe inputs of the ``features`` assignment that take a reference to compute (grader only).
 
 No sandboxed process reads this folder (the kernel sees ``autograder/checks/``, the verification
-child ``autograder/verify/`` and ``autograder/checks/cases/``): the grader computes the arrays here and sends them to the child,
-which passes them to the student's functions (see ``cs231kit.grading.verify.trusted_inputs``).
+child ``autograder/verify/`` and ``autograder/checks/cases/``): the grader computes the arrays here
+and sends them to the child, which passes them to the student's functions (see
+``cs231kit.grading.verify.trusted_inputs``).
 
 The input of each HOG stage is the reference's output of the stage before, so that a bug in one
 stage fails only the tests of that stage and of ``hog_features``.
