@@ -29,19 +29,13 @@ ref = load_course_module("autograder/checks/gradcheck_references.py", root=Path(
 """The reference implementations and the hidden inputs."""
 _CONTRACT = load_course_module("autograder/checks/contract.py", root=Path(__file__).resolve().parents[2])
 _fail, _name, _array = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.array
+shared = load_course_module("autograder/checks/cases/gradcheck.py", root=Path(__file__).resolve().parents[2])
+"""The tolerances and the step sweep, shared with the probes of ``autograder/verify/gradcheck.py``."""
 
 CALL_SECONDS = 10.0
 """Wall-clock limit of one call of a student's function on a hidden input (they take milliseconds)."""
-VALUE_RTOL = 1e-7
-"""Forward values and losses against the reference: exact formulas agree to rounding."""
-GRADIENT_RTOL = 1e-6
-"""Backward passes against the exact reference gradient (relative to the largest entry)."""
-NUMERICAL_TOL = 1e-7
-"""A student's finite differences against the trusted ones: same formula and step, so rounding only."""
 RELATIVE_ERROR_RTOL = 1e-3
 """relative_error against the trusted one: tells |a|+|b| from max(|a|, |b|), not an epsilon's placement."""
-STEP_SIZE_FACTOR = 30
-"""A best step read off the plot passes within this factor of the measured one."""
 NEW_ARRAYS = "Work on new arrays (e.g. out = x * mask, dx = dout.copy()), never assign into an input."
 
 
@@ -95,7 +89,7 @@ def _format_index(index):
 def _expect_value(fn, label, got, expected, what, hint=""):
     """A forward value (scalar or array, already validated) must equal the reference."""
     __tracebackhide__ = True
-    if _allclose(got, expected, VALUE_RTOL):
+    if _allclose(got, expected, shared.VALUE_RTOL):
         return
     if np.ndim(expected) == 0:
         _fail(f"{_name(fn)}: {label} is wrong on {what}: expected {float(expected):.10g}, "
@@ -115,7 +109,7 @@ def _expect_gradient(fn, label, got, scalar_f, x, expected, what, *, at=None, hi
     __tracebackhide__ = True
     x = np.array(x, dtype=np.float64)
     numerical = gradcheck.numerical_gradient(scalar_f, x.copy())
-    if _allclose(got, expected, GRADIENT_RTOL) and gradcheck.relative_error(got, numerical) <= \
+    if _allclose(got, expected, shared.GRADIENT_RTOL) and gradcheck.relative_error(got, numerical) <= \
             gradcheck.ACCEPTABLE_REL_ERROR:
         return
     if x.ndim == 0:
@@ -157,7 +151,7 @@ def _finite_differences(fn, case, what_kind):
     before, calls = x.copy(), []
     what = f"{description} (x of shape {shape})"
     args = (_recording(f, shape, calls), x) + (() if h is None else (h,))
-    result = _call(fn, args, what, on_copies=False)  # on x itself: whether it comes back restored is checked by the caller
+    result = _call(fn, args, what, on_copies=False)  # on x itself: the caller checks it comes back restored
     if not calls:
         _fail(f"{_name(fn)} never called f on {what}: a {what_kind} needs f at perturbed copies of x.")
     return _array(fn, result, shape, what, "the gradient"), before, x, what
@@ -178,7 +172,7 @@ def _numerical_hint(got, before, after, f, h, kind):
     if h is not None:
         candidates.append((gradcheck.numerical_gradient(f, before.copy()), "the step h you were given is not used"))
     for candidate, cause in candidates:
-        if kind not in cause and gradcheck.relative_error(got, candidate) <= NUMERICAL_TOL:
+        if kind not in cause and gradcheck.relative_error(got, candidate) <= shared.NUMERICAL_TOL:
             return f" Likely cause: {cause}."
     return ""
 
@@ -189,7 +183,7 @@ def _check_differences(fn, expected_of, kind):
         description, f, shape, h, seed = case
         got, before, after, what = _finite_differences(fn, case, kind)
         expected = expected_of(f, before.copy(), 1e-5 if h is None else h)
-        if gradcheck.relative_error(got, expected) > NUMERICAL_TOL:
+        if gradcheck.relative_error(got, expected) > shared.NUMERICAL_TOL:
             index = _worst_index(got, expected)
             hint = _numerical_hint(got, before, after, f, h, kind)
             _fail(f"{_name(fn)} is wrong on {what}: at index {_format_index(index)} the {kind} is "
@@ -536,13 +530,13 @@ def check_truncation_slopes(forward_slope, centered_slope, roundoff_slope):
 
 
 def check_best_steps(best_h_float64, best_h_float32):
-    """Hidden test: the best steps read off the plot lie within ``STEP_SIZE_FACTOR`` of the measured minima."""
+    """Hidden test: the best steps read off the plot lie within ``STEP_FACTOR`` of the measured minima."""
     __tracebackhide__ = True
     for name, value, dtype in (("best_h_float64", best_h_float64, np.float64),
                                ("best_h_float32", best_h_float32, np.float32)):
-        measured = ref.SWEEP_STEPS[np.argmin(ref.centered_error_curve(dtype))]
+        measured = shared.SWEEP_STEPS[np.argmin(ref.centered_error_curve(dtype))]
         value = _answer(value, name)
-        if not (value > 0 and measured / STEP_SIZE_FACTOR <= value <= measured * STEP_SIZE_FACTOR):
+        if not (value > 0 and measured / shared.STEP_FACTOR <= value <= measured * shared.STEP_FACTOR):
             _fail(f"{name} = {value!r} is not where the centered-difference curve in {np.dtype(dtype).name} has "
                   f"its minimum: read the h of its lowest point off the plot (within a factor of "
-                  f"{STEP_SIZE_FACTOR}).")
+                  f"{shared.STEP_FACTOR}).")
