@@ -33,18 +33,14 @@ from cs231kit.training import train_linear_classifier
 
 _CONTRACT = load_course_module("autograder/checks/contract.py", root=Path(__file__).resolve().parents[2])
 _fail, _name, _call = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.call
+shared = load_course_module("autograder/checks/cases/optimizers.py", root=Path(__file__).resolve().parents[2])
+"""The hidden inputs and tolerances, shared with the probes of ``autograder/verify/optimizers.py``."""
 _LOSS_CHECKS = load_course_module("autograder/checks/loss.py", root=Path(__file__).resolve().parents[2])
 softmax_loss_reference = _LOSS_CHECKS.softmax_loss_reference
 """The trusted softmax loss of the loss assignment: ``loss, dW = softmax_loss_reference(W, X, y, reg)``."""
 
-RTOL = 1e-9
-"""Relative tolerance of a student's values against a reference computing the same float64 formula."""
-QUADRATIC = ill_conditioned_quadratic(20.0)
+QUADRATIC = ill_conditioned_quadratic(shared.QUADRATIC_CONDITION)
 """Where every rule must converge within its step budget (start (-4, 1), minimum (0, 0))."""
-CONVERGED_DISTANCE = 1e-3
-"""Distance to the minimum of the quadratic that counts as converged."""
-NUM_STEPS = 5
-"""Consecutive steps of the hidden sequence of every update rule."""
 PURE_RULES = ("Update rules are pure: build new arrays (v = momentum * v - ...) and a new dict (next_state = "
               "{**state, ...}); never use +=, -= or item assignment on the inputs.")
 
@@ -163,7 +159,7 @@ class RuleSpec:
     quadratic : dict
         Hyperparameters that converge on :data:`QUADRATIC` within ``budget`` steps.
     budget : int
-        Steps allowed to come within :data:`CONVERGED_DISTANCE` of the minimum (at least once: with a
+        Steps allowed to come within ``CONVERGED_DISTANCE`` of the minimum (at least once: with a
         constant learning rate RMSProp and Adam then hover around it).
     twins : tuple of (callable, str)
         Steps with a typical bug and the hint given when a student's values match them.
@@ -180,43 +176,36 @@ class RuleSpec:
 
 RULES = {
     "sgd": RuleSpec(
-        _sgd_step, {"learning_rate": 1e-2}, (), {"learning_rate": 0.3},
-        {"learning_rate": 0.09}, 150,
-        ((_uphill(_sgd_step), "the step goes uphill: subtract learning_rate * dw"),)),
+        _sgd_step, {"learning_rate": 1e-2}, **shared.RULE_CASES["sgd"],
+        twins=((_uphill(_sgd_step), "the step goes uphill: subtract learning_rate * dw"),)),
     "sgd_momentum": RuleSpec(
-        _momentum_step, {"learning_rate": 1e-2, "momentum": 0.9}, ("velocity",),
-        {"learning_rate": 0.3, "momentum": 0.7}, {"learning_rate": 0.05, "momentum": 0.8}, 150,
-        ((_momentum_uphill_step, "the velocity accumulates +learning_rate * dw and is added to w, so every "
-                                 "step goes uphill: v = momentum * v - learning_rate * dw, then w + v"),
-         (_momentum_negated_velocity_step, "w is right but the velocity has the opposite sign: the convention "
-                                           "is v = momentum * v - learning_rate * dw and next_w = w + v"))),
+        _momentum_step, {"learning_rate": 1e-2, "momentum": 0.9}, **shared.RULE_CASES["sgd_momentum"],
+        twins=((_momentum_uphill_step, "the velocity accumulates +learning_rate * dw and is added to w, so every "
+                                       "step goes uphill: v = momentum * v - learning_rate * dw, then w + v"),
+               (_momentum_negated_velocity_step, "w is right but the velocity has the opposite sign: the "
+                                                 "convention is v = momentum * v - learning_rate * dw and "
+                                                 "next_w = w + v"))),
     "nesterov_momentum": RuleSpec(
-        _nesterov_step, {"learning_rate": 1e-2, "momentum": 0.9}, ("velocity",),
-        {"learning_rate": 0.3, "momentum": 0.7}, {"learning_rate": 0.05, "momentum": 0.8}, 150,
-        ((_momentum_step, "this is plain momentum (w + v): Nesterov adds the look-ahead correction "
-                          "momentum * (v - v_prev)"),
-         (_uphill(_nesterov_step), "the steps go uphill: check the sign of learning_rate * dw"))),
+        _nesterov_step, {"learning_rate": 1e-2, "momentum": 0.9}, **shared.RULE_CASES["nesterov_momentum"],
+        twins=((_momentum_step, "this is plain momentum (w + v): Nesterov adds the look-ahead correction "
+                                "momentum * (v - v_prev)"),
+               (_uphill(_nesterov_step), "the steps go uphill: check the sign of learning_rate * dw"))),
     "adagrad": RuleSpec(
-        _adagrad_step, {"learning_rate": 1e-2, "epsilon": 1e-8}, ("cache",),
-        {"learning_rate": 0.3, "epsilon": 1e-2}, {"learning_rate": 2.0, "epsilon": 1e-8}, 150,
-        ((_adagrad_epsilon_inside_step, EPSILON_INSIDE),
-         (_adagrad_forgetful_step, "the cache holds only the latest squared gradient: AdaGrad adds up every "
-                                   "squared gradient, cache + dw**2"))),
+        _adagrad_step, {"learning_rate": 1e-2, "epsilon": 1e-8}, **shared.RULE_CASES["adagrad"],
+        twins=((_adagrad_epsilon_inside_step, EPSILON_INSIDE),
+               (_adagrad_forgetful_step, "the cache holds only the latest squared gradient: AdaGrad adds up every "
+                                         "squared gradient, cache + dw**2"))),
     "rmsprop": RuleSpec(
-        _rmsprop_step, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8}, ("cache",),
-        {"learning_rate": 0.3, "decay_rate": 0.8, "epsilon": 1e-2},
-        {"learning_rate": 0.03, "decay_rate": 0.99, "epsilon": 1e-8}, 300,
-        ((_rmsprop_epsilon_inside_step, EPSILON_INSIDE),
-         (_rmsprop_swapped_decay_step, "decay_rate and 1 - decay_rate are swapped: the old cache keeps the "
-                                       "fraction decay_rate"))),
+        _rmsprop_step, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8}, **shared.RULE_CASES["rmsprop"],
+        twins=((_rmsprop_epsilon_inside_step, EPSILON_INSIDE),
+               (_rmsprop_swapped_decay_step, "decay_rate and 1 - decay_rate are swapped: the old cache keeps the "
+                                             "fraction decay_rate"))),
     "adam": RuleSpec(
-        _adam_step, {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}, ("m", "v", "t"),
-        {"learning_rate": 0.3, "beta1": 0.8, "beta2": 0.95, "epsilon": 1e-2},
-        {"learning_rate": 0.1, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-8}, 300,
-        ((_adam_uncorrected_step, "the bias correction is missing: divide m by (1 - beta1**t) and v by "
-                                  "(1 - beta2**t) before the step"),
-         (_adam_late_t_step, "t is off by one in the bias correction: increment t first, then use it "
-                             "(the first step has t = 1)"))),
+        _adam_step, {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}, **shared.RULE_CASES["adam"],
+        twins=((_adam_uncorrected_step, "the bias correction is missing: divide m by (1 - beta1**t) and v by "
+                                        "(1 - beta2**t) before the step"),
+               (_adam_late_t_step, "t is off by one in the bias correction: increment t first, then use it "
+                                   "(the first step has t = 1)"))),
 }
 """The update rules of the assignment, in the order of the notebook."""
 
@@ -282,19 +271,10 @@ def _worst(got, expected):
     return "[" + ", ".join(map(str, index)) + "]", expected[index], np.asarray(got)[index]
 
 
-def _close(got, expected, rtol=RTOL, atol=0.0):
+def _close(got, expected, rtol=shared.RULE_RTOL, atol=0.0):
     """``|got - expected| <= rtol * |expected| + atol`` everywhere, with equal shapes."""
     got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
     return got.shape == expected.shape and bool(np.all(np.abs(got - expected) <= rtol * np.abs(expected) + atol))
-
-
-def hidden_sequence(w_shape=(4, 3), seed=401):
-    """Seeded float64 ``w`` and ``NUM_STEPS`` gradients (of different sizes per step, some tiny entries)."""
-    rng = np.random.default_rng(seed)
-    w = rng.standard_normal(w_shape)
-    gradients = [rng.standard_normal(w_shape) * rng.choice([1e-3, 0.1, 1.0, 5.0], size=w_shape)
-                 for _ in range(NUM_STEPS)]
-    return w, gradients
 
 
 def reference_sequence(step, hyper, w, gradients, buffers):
@@ -318,7 +298,7 @@ def _likely_cause(spec, hyper, w0, gradients, k, got_w, got_state):
 
 def _check_defaults(rule, name, spec):
     __tracebackhide__ = True
-    w, (dw, *_) = hidden_sequence(seed=402)
+    w, (dw, *_) = shared.rule_sequence(seed=402)
     for state in (None, {}):
         what = f"a first step with state={state}"
         next_w, next_state = _call_rule(rule, w, dw, state, what)
@@ -349,14 +329,14 @@ def _check_buffers(name, spec, next_state, buffers, what, likely_cause):
 
 
 def _check_hidden_sequence(rule, name, spec):
-    """NUM_STEPS consecutive steps with non-default hyperparameters: next_w and every buffer after each."""
+    """``NUM_STEPS`` consecutive steps with non-default hyperparameters: next_w and every buffer after each."""
     __tracebackhide__ = True
-    w0, gradients = hidden_sequence()
+    w0, gradients = shared.rule_sequence()
     hyper = {**spec.defaults, **spec.hidden}
     expected = reference_sequence(spec.step, hyper, w0, gradients, initial_buffers(spec, w0))
     w, state = w0, dict(hyper)
     for k, (dw, (want_w, want_buffers)) in enumerate(zip(gradients, expected)):
-        what = f"step {k + 1} of {NUM_STEPS} of the hidden sequence (w of shape {w0.shape}, state {hyper})"
+        what = f"step {k + 1} of {shared.NUM_STEPS} of the hidden sequence (w of shape {w0.shape}, state {hyper})"
         w, state = _call_rule(rule, w, dw, state, what)
         if not _close(w, want_w):
             index, want, got = _worst(w, want_w)
@@ -372,7 +352,7 @@ def _check_hidden_sequence(rule, name, spec):
 
 def _check_float32(rule, name):
     __tracebackhide__ = True
-    w, gradients = hidden_sequence(w_shape=(3, 5), seed=403)
+    w, gradients = shared.rule_sequence((3, 5), seed=403)
     w, state = w.astype(np.float32), None
     for k, dw in enumerate(gradients[:3]):
         w, state = _call_rule(rule, w, dw.astype(np.float32), state, f"step {k + 1} with float32 w and dw")
@@ -382,12 +362,12 @@ def _check_converges(rule, name, spec):
     __tracebackhide__ = True
     path = run_update_rule(rule, QUADRATIC, num_steps=spec.budget, state=dict(spec.quadratic))
     distance = float(np.min(np.linalg.norm(path, axis=1)))
-    if not distance < CONVERGED_DISTANCE:
+    if not distance < shared.CONVERGED_DISTANCE:
         ending = ("its iterates stopped being finite" if len(path) <= spec.budget
                   else f"it came no closer than {distance:.3g} to the minimum (0, 0)")
         _fail(f"{name} does not converge on the quadratic f = (x^2 + 20 y^2) / 2 from {QUADRATIC.start} with state "
               f"{spec.quadratic}: after {len(path) - 1} steps {ending}, while a correct {name} gets within "
-              f"{CONVERGED_DISTANCE} in fewer than {spec.budget} steps.")
+              f"{shared.CONVERGED_DISTANCE} in fewer than {spec.budget} steps.")
 
 
 def check_update_rule(rule, name):
@@ -413,17 +393,16 @@ def check_update_rule(rule, name):
 
 SCHEDULES = {
     "step_decay": (lambda t, learning_rate, factor, every: learning_rate * factor ** np.floor_divide(t, every),
-                   dict(learning_rate=0.1, factor=0.3, every=25)),
+                   shared.SCHEDULE_PARAMETERS["step_decay"]),
     "exponential_decay": (lambda t, learning_rate, k: learning_rate * np.exp(-k * np.asarray(t, np.float64)),
-                          dict(learning_rate=0.1, k=0.01)),
+                          shared.SCHEDULE_PARAMETERS["exponential_decay"]),
     "inverse_time_decay": (lambda t, learning_rate, k: learning_rate / (1.0 + k * np.asarray(t, np.float64)),
-                           dict(learning_rate=0.1, k=0.05)),
+                           shared.SCHEDULE_PARAMETERS["inverse_time_decay"]),
     "cosine_decay": (lambda t, learning_rate, num_iterations:
                      0.5 * learning_rate * (1.0 + np.cos(np.pi * np.asarray(t, np.float64) / num_iterations)),
-                     dict(learning_rate=0.1, num_iterations=200)),
+                     shared.SCHEDULE_PARAMETERS["cosine_decay"]),
 }
 """Schedule name -> (reference ``f(iteration, **parameters)``, the hidden parameters)."""
-SCHEDULE_ITERATIONS = (0, 1, 24, 25, 26, 49, 50, 100, 137, 199, 200)
 
 
 def _check_schedule_value(fn, name, t, parameters, want):
@@ -439,9 +418,9 @@ def check_schedule(fn, name):
     """Hidden test of a learning-rate schedule at chosen iterations, one at a time and as an array."""
     __tracebackhide__ = True
     reference, parameters = SCHEDULES[name]
-    for t in SCHEDULE_ITERATIONS:
+    for t in shared.SCHEDULE_ITERATIONS:
         _check_schedule_value(fn, name, t, parameters, reference(t, **parameters))
-    iterations = np.array(SCHEDULE_ITERATIONS)
+    iterations = np.array(shared.SCHEDULE_ITERATIONS)
     _check_schedule_value(fn, name, iterations, parameters, reference(iterations, **parameters))
 
 
@@ -694,7 +673,7 @@ def check_polyak_average(fn):
         what = f"with_polyak_average(a correct {name}, decay={decay})"
         rule = _call(fn, (reference_rule(name), decay), what)
         expected_rule = polyak_reference(name, decay)
-        w0, gradients = hidden_sequence(seed=701)
+        w0, gradients = shared.rule_sequence(seed=701)
         w, state, want_w, want_state = w0, {"learning_rate": 0.1}, w0, {"learning_rate": 0.1}
         for k, dw in enumerate(gradients):
             step = f"step {k + 1} of {what}"
