@@ -252,7 +252,7 @@ def test_rule_check_requires_convergence():
     spec = RULES["sgd"]
     stalled = checks.RuleSpec(spec.step, spec.defaults, (), spec.hidden, {"learning_rate": 1e-4}, spec.budget)
     with pytest.raises(AssertionError, match="does not converge on the quadratic"):
-        checks._check_converges(checks.reference_rule("sgd"), "sgd", stalled)
+        checks.SECTIONS["rules"]._check_converges(checks.reference_rule("sgd"), "sgd", stalled)
 
 
 # --------------------------------------------------------------------------------- schedules

@@ -115,3 +115,16 @@ def array(fn, value, shape, what, label="the result"):
         fail(f"{name_of(fn)} returned {label} with non-finite entries on {what}: {got[index]} at index {list(index)} "
              f"({int(np.sum(~np.isfinite(got)))} non-finite entries)")
     return got
+
+
+def close(got, expected, rtol, atol=0.0):
+    """Whether ``|got - expected| <= rtol * |expected| + atol`` everywhere, with equal shapes."""
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    return got.shape == expected.shape and bool(np.all(np.abs(got - expected) <= rtol * np.abs(expected) + atol))
+
+
+def worst_entry(got, expected):
+    """``(index as "[i, j]", expected value, got value)`` where ``got`` differs most from ``expected``."""
+    diff = np.abs(np.nan_to_num(np.asarray(got, np.float64) - expected, nan=np.inf))
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape))
+    return "[" + ", ".join(map(str, index)) + "]", expected[index], np.asarray(got)[index]
