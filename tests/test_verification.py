@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cs231kit.course import load_course_module
-from cs231kit.grading import outcomes, verify
+from cs231kit.grading import outcomes, probing, verify
 from cs231kit.grading.session import list_assignments
 from cs231kit.grading.status import Status
 from notebook_cells import REPO, autograded_tests, nbgrader, read_notebook, solution_sources
@@ -76,8 +76,8 @@ def test_gradient_samples_catch_a_gradient_that_disagrees_with_its_own_loss():
         return float(np.sum(W ** 2)), scale * W
 
     W = np.random.default_rng(0).standard_normal((4, 3))
-    right = verify.gradient_samples(quadratic, W, (2.0,), np.random.default_rng(1))
-    wrong = verify.gradient_samples(quadratic, W, (1.0,), np.random.default_rng(1))
+    right = probing.gradient_samples(quadratic, W, (2.0,), np.random.default_rng(1))
+    wrong = probing.gradient_samples(quadratic, W, (1.0,), np.random.default_rng(1))
     assert verify.check_gradient_samples({f"c/{k}": np.asarray(v) for k, v in right.items()}) == ""
     assert "numerical gradient of your own loss" in verify.check_gradient_samples(
         {f"c/{k}": np.asarray(v) for k, v in wrong.items()})

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from cs231kit.course import load_course_module
-from cs231kit.grading.verify import Probe, line_counts
+from cs231kit.grading.probing import line_counts
+from cs231kit.grading.verify import Probe
 
 shared = load_course_module("autograder/checks/cases/features.py", root=Path(__file__).resolve().parents[2])
 """The hidden inputs and tolerances, shared with the hidden checks of ``autograder/checks/features.py``."""

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from cs231kit.course import load_course_module
-from cs231kit.grading.verify import Probe, gradient_samples
+from cs231kit.grading.probing import gradient_samples
+from cs231kit.grading.verify import Probe
 
 shared = load_course_module("autograder/checks/cases/gradcheck.py", root=Path(__file__).resolve().parents[2])
 """The tolerances and the step sweep, shared with the hidden checks of ``autograder/checks/gradcheck.py``."""

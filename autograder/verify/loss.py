@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from cs231kit.course import load_course_module
-from cs231kit.grading.verify import Probe, gradient_samples, line_counts
+from cs231kit.grading.probing import gradient_samples, line_counts
+from cs231kit.grading.verify import Probe
 
 shared = load_course_module("autograder/checks/cases/loss.py", root=Path(__file__).resolve().parents[2])
 """The hidden inputs and tolerances, shared with the hidden checks of ``autograder/checks/loss.py``."""
