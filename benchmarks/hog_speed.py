@@ -21,7 +21,7 @@ from skimage.feature import hog
 
 from cs231kit.data import load_dataset
 from cs231kit.features import extract_features
-from cs231kit.grading.simulate import solution_text
+from cs231kit.grading.cells import solution_text
 
 SOURCE = Path(__file__).resolve().parents[1] / "solutions" / "features" / "features.ipynb"
 HOG_STAGES = ("rgb_to_gray", "image_gradients", "gradient_magnitude_orientation", "cell_histograms",

@@ -11,49 +11,39 @@ whose solution cells are the stubs students start from (it has no solution marke
 
 import json
 import linecache
-import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from cs231kit.grading.cells import (BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, cell_text, hidden_tests as hidden_test_text,
+                                    is_autograded_test, is_graded, is_solution, solution_text)
+from cs231kit.grading.cells import nbgrader_metadata as nbgrader
 
-SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
-"""As in ``cs231kit.grading.simulate``, which is slow to import (it loads nbformat)."""
-HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*### END HIDDEN TESTS", re.S | re.M)
+REPO = Path(__file__).resolve().parents[1]
 
 
 def read_notebook(path):
     """The notebook at ``path`` as a dict, every cell's source joined into one string."""
     notebook = json.loads(path.read_text())
     for cell in notebook["cells"]:
-        cell["source"] = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        cell["source"] = cell_text(cell["source"])
         cell.setdefault("metadata", {})
     return notebook
 
 
-def nbgrader(cell):
-    """The cell's nbgrader metadata ({} for an ordinary cell)."""
-    return cell["metadata"].get("nbgrader", {})
-
-
 def solution_sources(notebook, *, code_only=True):
     """``grade_id -> source`` of the solution cells, with the solution marker lines removed."""
-    return {nbgrader(c)["grade_id"]: SOLUTION_MARKER_LINE.sub("", c["source"]) for c in notebook["cells"]
-            if nbgrader(c).get("solution") and (c["cell_type"] == "code" or not code_only)}
+    return {nbgrader(c)["grade_id"]: solution_text(c["source"]) for c in notebook["cells"]
+            if is_solution(c) and (c["cell_type"] == "code" or not code_only)}
 
 
 def autograded_tests(notebook):
     """The grade ids of the autograded test cells."""
-    return {nbgrader(c)["grade_id"] for c in notebook["cells"] if nbgrader(c).get("grade") and not nbgrader(c)["solution"]}
+    return {nbgrader(c)["grade_id"] for c in notebook["cells"] if is_autograded_test(c)}
 
 
 def hidden_tests(notebook):
     """``grade_id -> source of the hidden region`` of the autograded test cells that have one."""
-    found = {}
-    for cell in notebook["cells"]:
-        match = HIDDEN_REGION.search(cell["source"])
-        if match and nbgrader(cell).get("grade"):
-            found[nbgrader(cell)["grade_id"]] = match.group(1)
-    return found
+    found = {nbgrader(c).get("grade_id"): hidden_test_text(c["source"]) for c in notebook["cells"] if is_graded(c)}
+    return {grade_id: text for grade_id, text in found.items() if text is not None}
 
 
 def patched_sources(notebook, student):
@@ -93,9 +83,9 @@ def assert_nbgrader_conventions(notebook):
         assert meta["schema_version"] == 3 and meta["grade_id"] == cell["id"]
         if meta["grade"] and not meta["solution"]:
             assert cell["id"].startswith("test_") and meta["locked"] and 0 < meta["points"] <= 2
-        if "### BEGIN HIDDEN TESTS" in cell["source"]:
+        if BEGIN_HIDDEN_TESTS in cell["source"]:
             assert meta["grade"] and not meta["solution"]
-        if "### BEGIN SOLUTION" in cell["source"]:
+        if BEGIN_SOLUTION in cell["source"]:
             assert meta["solution"]
     setup = notebook["cells"][1]
     assert nbgrader(setup)["locked"] and "load_dataset()" in setup["source"]

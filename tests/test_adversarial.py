@@ -28,6 +28,7 @@ from cs231kit.grading.demo import copy_course
 from cs231kit.grading.reports import write_reports
 from cs231kit.grading.session import list_assignments
 from cs231kit.grading.simulate import release_points, submission_id, write_simulated_class
+from cs231kit.grading.status import Status
 from notebook_cells import REPO
 
 ADVERSARIAL = REPO / "autograder" / "adversarial"
@@ -36,8 +37,8 @@ ATTACKS = [load_course_module(f"autograder/adversarial/{p.name}", root=REPO)
 ASSIGNMENTS = [a for a in list_assignments(REPO) if (ADVERSARIAL / f"{a}.py").is_file()]
 TWIN = "honest_twin"
 # Statuses the intake gives without running anything.
-REFUSED = {"unsafe submission", "invalid student id", "invalid notebook", "notebook too large", "renamed notebook",
-           "missing notebook", "wrong notebook"}
+REFUSED = {Status.UNSAFE_SUBMISSION, Status.INVALID_STUDENT_ID, Status.INVALID_NOTEBOOK, Status.NOTEBOOK_TOO_LARGE,
+           Status.RENAMED_NOTEBOOK, Status.MISSING_NOTEBOOK, Status.WRONG_NOTEBOOK}
 # Per-cell and per-notebook limits for the batch: far above what the notebooks need (about 20 s,
 # a minute on a loaded CI machine), low enough that the endless loops cost little. The verification
 # of the instructor's solution took more than its default 120 s on a machine with a load of 25.
@@ -53,7 +54,7 @@ def corpus(assignment):
     module = load_course_module(f"autograder/adversarial/{assignment}.py", root=REPO)
     target = module.TARGET
     twin = dict(name=TWIN, description="the target's wrong answer, submitted honestly", patches=list(target["wrong"]),
-                status="graded", failing=list(target["honest_failures"]))
+                status=Status.GRADED, failing=list(target["honest_failures"]))
     return [twin, *module.CASES, *(case for attack in ATTACKS for case in attack.cases(assignment, target))]
 
 
@@ -79,6 +80,7 @@ def test_the_corpus_covers_every_assignment_with_at_least_80_cases_of_known_test
         assert len(set(names)) == len(names) and len(set(ids)) == len(ids), assignment
         points = release_points(REPO, assignment)
         for case in cases:
+            assert case["status"] in set(Status) and set(case.get("test_statuses", {}).values()) <= set(Status), case
             assert set(case["failing"] or ()) <= set(points), (assignment, case["name"])
             assert set(case.get("test_statuses", {})) <= set(case["failing"] or ()), (assignment, case["name"])
         total += len(cases)
@@ -170,10 +172,10 @@ def test_every_bad_submission_ends_with_its_status_gains_no_point_and_the_batch_
                for c in cases if _carries_target_wrong_answer(c, assignment))
     for case in cases:
         result = results[submission_id(case)]
-        assert result.reason or result.status == "graded", case["name"]
+        assert result.reason or result.status == Status.GRADED, case["name"]
         tests = {t.name: t.status for t in result.tests}
         assert {t: tests[t] for t in case.get("test_statuses", {})} == case.get("test_statuses", {}), case["name"]
-    flagged = [r for r in results.values() if r.status == "tamper suspected"]
+    flagged = [r for r in results.values() if r.status == Status.TAMPER_SUSPECTED]
     assert all("tests patched?" in r.reason or "replaced trusted code" in r.reason for r in flagged)
 
     assert before[0] == after[0], "a submission changed"

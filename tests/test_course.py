@@ -8,6 +8,7 @@ import pytest
 from nbclient import NotebookClient
 
 from cs231kit.grading import verify
+from cs231kit.grading.cells import grade_id
 from cs231kit.grading.demo import run_demo
 from cs231kit.grading.release import find_leaked_markers, generate_release
 from cs231kit.grading.session import COURSE_ORDER, grading_environment, list_assignments
@@ -51,7 +52,7 @@ def test_solution_notebook_runs_top_to_bottom_and_passes_every_test(assignment):
         with grading_environment():
             NotebookClient(notebook, timeout=SOLUTION_CELL_TIMEOUT, kernel_name="python3",
                            resources={"metadata": {"path": str(path.parent)}}, allow_errors=True).execute()
-        errors = [(c.metadata.get("nbgrader", {}).get("grade_id") or i, o.get("ename"), o.get("evalue"))
+        errors = [(grade_id(c) or i, o.get("ename"), o.get("evalue"))
                   for i, c in enumerate(notebook.cells) for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert errors == [], f"{path.name}: cells raised {errors}"
 

@@ -38,7 +38,7 @@ SOURCE = REPO / "solutions" / "features" / "features.ipynb"
 checks = load_course_module("autograder/checks/features.py", root=REPO)
 simulated = load_course_module("autograder/simulated/features.py", root=REPO)
 
-SKIMAGE_ATOL = checks.HOG_ATOL
+SKIMAGE_ATOL = checks.shared.HOG_ATOL
 HOG_ARGS = dict(orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2), block_norm="L2-Hys")
 REAL_IMAGES = {  # scikit-image's photographs: grey and RGB, square and not, with leftover pixels
     "camera (grey 512x512)": skimage.data.camera()[None],
@@ -100,7 +100,7 @@ def test_hog_of_the_single_edge_images_is_in_the_expected_bins():
     # Diagonal: gradients at -45 deg -> bin 6; vertical edge bright on the left: 180 deg -> bin 0;
     # horizontal edge bright below: 90 deg -> bin 4 (also on the border columns, where g_col is 0).
     cells = checks.cell_histograms_reference(*checks.magnitude_orientation_reference(
-        *checks.gradients_reference(checks.gray_reference(checks.edge_images()))))
+        *checks.gradients_reference(checks.gray_reference(checks.shared.edge_images()))))
     per_bin = cells.sum(axis=(1, 2))
     assert per_bin[0].argmax() == 6 and per_bin[1].argmax() == 0 and per_bin[2].argmax() == 4
     assert np.count_nonzero(per_bin[1]) == 1 and np.count_nonzero(per_bin[2]) == 1
@@ -135,8 +135,8 @@ def test_hog_reference_is_unchanged_by_a_constant_and_histograms_sum_to_one(N, H
 def test_kmeans_reference_agrees_with_scikit_learn_lloyd():
     from sklearn.cluster import KMeans
 
-    for case in checks.KMEANS_CASES:
-        X, k, iters, seed = checks.kmeans_case(*case)
+    for case in checks.shared.KMEANS_CASES:
+        X, k, iters, seed = checks.shared.kmeans_case(*case)
         init = X[np.random.default_rng(seed).choice(len(X), size=k, replace=False)]
         centroids, inertia = checks.kmeans_reference(X, k, iters, np.random.default_rng(seed))
         assert np.all(np.diff(inertia) <= 1e-9 * inertia[:-1])
@@ -145,7 +145,7 @@ def test_kmeans_reference_agrees_with_scikit_learn_lloyd():
 
 
 def test_the_empty_cluster_case_has_an_empty_cluster():
-    X, k, iters, seed = checks.empty_cluster_case()
+    X, k, iters, seed = checks.shared.empty_cluster_case()
     start = X[np.random.default_rng(seed).choice(len(X), size=k, replace=False)]
     nearest, _ = checks._nearest(X, start)
     assert len(np.unique(start, axis=0)) < k and len(np.unique(nearest)) < k
@@ -165,7 +165,7 @@ def _kmeans_with_empty_rule(X, k, iters, rng, empty_rule):
 
 
 def test_the_empty_cluster_case_separates_keeping_a_centroid_from_resetting_it_to_zero():
-    X, k, iters, seed = checks.empty_cluster_case()
+    X, k, iters, seed = checks.shared.empty_cluster_case()
     expected, _ = checks.kmeans_reference(X, k, iters, np.random.default_rng(seed))
     kept = _kmeans_with_empty_rule(X, k, iters, np.random.default_rng(seed), lambda c, X, rng: c)
     reset = _kmeans_with_empty_rule(X, k, iters, np.random.default_rng(seed), lambda c, X, rng: np.zeros_like(c))

@@ -210,7 +210,7 @@ def test_the_step_sweep_minima_follow_the_theory():
     # best centered step ~ (3 eps |f| / |f'''|)^(1/3): about 1e-5 in float64 and 1e-2 in float32
     for dtype, low, high in ((np.float64, 1e-6, 1e-4), (np.float32, 1e-3, 1e-1)):
         errors = references.centered_error_curve(dtype)
-        assert low <= references.SWEEP_STEPS[np.argmin(errors)] <= high
+        assert low <= references.shared.SWEEP_STEPS[np.argmin(errors)] <= high
     assert references.centered_error_curve(np.float64)[-1] == pytest.approx(0.1 ** 2 / 6, rel=0.01)  # truncation
 
 

@@ -20,10 +20,12 @@ import pytest
 
 from cs231kit import cli
 from cs231kit.grading import gradescope_run, outcomes
+from cs231kit.grading.cells import grade_id
 from cs231kit.grading.gradescope import build_autograder_zip, default_zip_path
 from cs231kit.grading.release import release_all
 from cs231kit.grading.sandbox import probe_isolation
 from cs231kit.grading.simulate import load_simulated_class, write_simulated_class
+from cs231kit.grading.status import Status
 from toy_course import ASSIGNMENT, REPO, TEST_POINTS, make_toy_course
 
 MAX_SCORE = sum(TEST_POINTS.values())
@@ -101,12 +103,12 @@ def test_student_id_comes_from_the_submission_metadata_and_is_folder_safe(tmp_pa
 
 
 def test_results_count_only_passed_tests_and_leave_out_answers_graded_by_hand():
-    tests = (outcomes.TestResult("t_visible", outcomes.PASSED, 1.0, 1.0),
-             outcomes.TestResult("t_hidden", outcomes.FAILED, 0.5, 2.0, "ValueError: wrong shape"),
-             outcomes.TestResult("t_slow", outcomes.TIMEOUT, 0.0, 3.0, "timeout: the cell ran longer than the time limit"),
+    tests = (outcomes.TestResult("t_visible", Status.PASSED, 1.0, 1.0),
+             outcomes.TestResult("t_hidden", Status.FAILED, 0.5, 2.0, "ValueError: wrong shape"),
+             outcomes.TestResult("t_slow", Status.TIMEOUT, 0.0, 3.0, "timeout: the cell ran longer than the time limit"),
              outcomes.TestResult("t_tamper", "tamper suspected", 4.0, 4.0, "np.allclose was replaced"),
-             outcomes.TestResult("t_deleted", outcomes.NOT_GRADED, None, 1.0, "this test cell was missing"),
-             outcomes.TestResult("essay", outcomes.MANUAL, None, 5.0, "graded by hand"))
+             outcomes.TestResult("t_deleted", Status.NOT_GRADED, None, 1.0, "this test cell was missing"),
+             outcomes.TestResult("essay", Status.MANUAL, None, 5.0, "graded by hand"))
     result = outcomes.SubmissionResult("ann", "toy", "graded", 5.5, 11.0, tests)
     source = gradescope_run.SourceTests({"t_visible": 1.0, "t_hidden": 2.0, "t_slow": 3.0, "t_tamper": 4.0,
                                          "t_deleted": 1.0}, frozenset({"t_hidden", "t_tamper"}), manual=1)
@@ -326,7 +328,7 @@ def test_a_corrupt_toy_notebook_scores_zero_and_says_it_is_an_invalid_notebook(t
 @pytest.mark.skipif(not probe_isolation()["namespaces"], reason="no user namespaces: the sandbox hides nothing here")
 def test_student_code_cannot_read_the_unpacked_autograder(toy_gradescope, toy_uploads):
     notebook = nbformat.reads(toy_uploads[0]["ada"].decode(), as_version=4)
-    add = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add")
+    add = next(c for c in notebook.cells if grade_id(c) == "add")
     add.source = (f"import pathlib\nseen = (pathlib.Path({str(toy_gradescope)!r}) / 'source' / 'course' / 'solutions').exists()\n"
                   "def add(a, b):\n    return None if seen else a + b")
     document = run_autograder(toy_gradescope, {"toy.ipynb": nbformat.writes(notebook).encode()})

@@ -15,10 +15,12 @@ import pytest
 
 from cs231kit.grading import outcomes, reports, simulate
 from cs231kit.grading.autograde import grade_assignment
+from cs231kit.grading.cells import grade_id
 from cs231kit.grading.demo import run_demo
 from cs231kit.grading.release import ReleaseError, find_leaked_markers, release_assignment
 from cs231kit.grading.sandbox import probe_isolation
 from cs231kit.grading.session import list_assignments
+from cs231kit.grading.status import Status
 from toy_course import ASSIGNMENT, TEST_POINTS, make_toy_course
 
 MAX_SCORE = sum(TEST_POINTS.values())
@@ -26,9 +28,15 @@ MAX_SCORE = sum(TEST_POINTS.values())
 
 # ---------------------------------------------------------------- pure steps (fast)
 
-def test_solution_text_drops_only_marker_lines():
-    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
-    assert simulate.solution_text(source) == "def f():\n    return 1\n"
+def test_reports_hold_the_same_text_whether_a_status_is_a_status_or_its_string():
+    def result(status, test_status):
+        return outcomes.SubmissionResult("ann", "toy", status, 1.0, 2.0, (outcomes.TestResult("t", test_status, 1.0, 2.0),))
+
+    for statuses in [(Status.GRADED, Status.FAILED), (Status.TAMPER_SUSPECTED, Status.FAILED_VERIFICATION)]:
+        typed, text = result(*statuses), result(*map(str.__str__, statuses))
+        assert type(text.status) is str and text.status == typed.status
+        for render in (reports.grades_csv, reports.json_report, reports.class_table, reports.class_summary):
+            assert render([typed]) == render([text])
 
 
 def test_patch_that_does_not_apply_names_the_student_and_cell():
@@ -60,7 +68,7 @@ def test_grading_failures_are_explained(log, status):
 
 def test_csv_keeps_a_failure_to_grade_apart_from_a_zero():
     zero = outcomes.SubmissionResult("ann", "toy", "graded", 0.0, 6.0, (
-        outcomes.TestResult("t1", outcomes.FAILED, 0.0, 6.0, "AssertionError: no"),))
+        outcomes.TestResult("t1", Status.FAILED, 0.0, 6.0, "AssertionError: no"),))
     broken = outcomes.failed_submission("ben", "toy", 6.0, "NotJSONError: ...")
     rows = list(csv.DictReader(io.StringIO(reports.grades_csv([zero, broken]))))
     assert (rows[0]["score"], rows[0]["status"], rows[0]["failed_tests"]) == ("0", "graded", "t1")
@@ -69,11 +77,11 @@ def test_csv_keeps_a_failure_to_grade_apart_from_a_zero():
 
 
 def test_class_table_summarises_each_submission_and_flags_unexpected_scores():
-    tests = (outcomes.TestResult("t1", outcomes.FAILED, 0.0, 1.0, "x"), outcomes.TestResult("t2", outcomes.FAILED, 0.0, 1.0, "x"),
-             outcomes.TestResult("essay", outcomes.MANUAL, None, 1.0))
+    tests = (outcomes.TestResult("t1", Status.FAILED, 0.0, 1.0, "x"), outcomes.TestResult("t2", Status.FAILED, 0.0, 1.0, "x"),
+             outcomes.TestResult("essay", Status.MANUAL, None, 1.0))
     blank = outcomes.SubmissionResult("blank", "toy", "graded", 0.0, 2.0, tests)
     half = outcomes.SubmissionResult("half", "toy", "graded", 1.0, 2.0,
-                                     (outcomes.TestResult("t1", outcomes.PASSED, 1.0, 1.0), tests[1]))
+                                     (outcomes.TestResult("t1", Status.PASSED, 1.0, 1.0), tests[1]))
     broken = outcomes.failed_submission("broken", "toy", 2.0, "NotJSONError")
     lines = reports.class_table([blank, half, broken], expected={"blank": 0.0, "half": 2.0}).splitlines()
     assert lines[2].split()[-3:] == ["all", "2", "tests"]
@@ -92,7 +100,7 @@ def test_reports_are_written_atomically_and_leave_no_temporary_files(tmp_path):
 
 def test_class_summary_counts_statuses_scores_and_the_most_failed_tests():
     def graded(student, score, failed):
-        tests = tuple(outcomes.TestResult(t, outcomes.FAILED if t in failed else outcomes.PASSED,
+        tests = tuple(outcomes.TestResult(t, Status.FAILED if t in failed else Status.PASSED,
                                           0.0 if t in failed else 1.0, 1.0) for t in ("t1", "t2", "t3"))
         return outcomes.SubmissionResult(student, "toy", "graded", score, 3.0, tests)
 
@@ -136,7 +144,7 @@ def test_failed_tests_carry_the_reason(toy_demo):
     demo, _, _ = toy_demo
     blank = next(r for r in demo.results if r.student == "bob")
     assert set(blank.failed_tests) == set(TEST_POINTS)
-    assert all("NotImplementedError" in t.reason for t in blank.tests if t.status == outcomes.FAILED)
+    assert all("NotImplementedError" in t.reason for t in blank.tests if t.status == Status.FAILED)
     # The blank release's written answer is nbgrader's "no response": a graded 0, not pending.
     assert (blank.manual_pending, blank.written_score, blank.total) == (0, 0.0, 0.0)
     ada = next(r for r in demo.results if r.student == "ada")
@@ -176,7 +184,7 @@ def test_bad_submissions_end_with_an_explained_status_never_a_zero(toy_demo):
 
     def without_hidden_test(folder):
         notebook = nbformat.reads(good_text, as_version=4)
-        notebook.cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_scale_hidden"]
+        notebook.cells = [c for c in notebook.cells if grade_id(c) != "test_scale_hidden"]
         nbformat.write(notebook, str(folder / f"{ASSIGNMENT}.ipynb"))
 
     _submit(course, "corrupt", lambda f: (f / f"{ASSIGNMENT}.ipynb").write_text(good_text[: len(good_text) // 2]))
@@ -246,7 +254,7 @@ def test_hostile_submissions_are_contained_and_explained_in_a_parallel_batch(toy
     def with_add(body):
         def write(folder):
             notebook = nbformat.reads(good_text, as_version=4)
-            cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add")
+            cell = next(c for c in notebook.cells if grade_id(c) == "add")
             cell.source = body
             nbformat.write(notebook, str(folder / f"{ASSIGNMENT}.ipynb"))
         return write

@@ -16,6 +16,7 @@ from cs231kit.grading import intake
 from cs231kit.grading.autograde import _grade_safely, grade_assignment
 from cs231kit.grading.feedback import BoundedExecute, bounded_error
 from cs231kit.grading.intake import IntakeLimits, ReleasedCell, parse_notebook, take_submission
+from cs231kit.grading.status import Status
 from toy_course import ASSIGNMENT, make_toy_course
 
 NOTEBOOK = "hw"
@@ -90,7 +91,7 @@ def test_a_link_on_any_path_component_is_refused_without_being_followed(course, 
     else:
         (folder / f"{NOTEBOOK}.ipynb").symlink_to(elsewhere / f"{NOTEBOOK}.ipynb")
     taken = _take(course)
-    assert (taken.status, "symbolic link" in taken.reason) == (intake.UNSAFE, True)
+    assert (taken.status, "symbolic link" in taken.reason) == (Status.UNSAFE_SUBMISSION, True)
     assert _staged_files(course) == []
 
 
@@ -106,9 +107,9 @@ def test_links_beside_the_notebook_are_ignored_never_read(course, tmp_path):
 
 
 @pytest.mark.parametrize("make, status, words", [
-    (lambda path: os.mkfifo(path), intake.INVALID, "not a regular file"),
-    (lambda path: path.mkdir(), intake.INVALID, "not a regular file"),
-    (lambda path: os.link(path.parent / "original.bin", path), intake.UNSAFE, "hard links"),
+    (lambda path: os.mkfifo(path), Status.INVALID_NOTEBOOK, "not a regular file"),
+    (lambda path: path.mkdir(), Status.INVALID_NOTEBOOK, "not a regular file"),
+    (lambda path: os.link(path.parent / "original.bin", path), Status.UNSAFE_SUBMISSION, "hard links"),
 ])
 def test_a_notebook_that_is_not_a_plain_regular_file_is_refused(course, make, status, words):
     _, folder, _ = course
@@ -132,7 +133,7 @@ def test_plain_student_ids_are_taken(course, student):
                                      "\udcff\udcfe", "ad\u00e9", ""])
 def test_hostile_student_ids_never_reach_nbgrader_or_a_glob(course, student):
     taken = _take(course, student)
-    assert taken.status == intake.BAD_ID and "not a valid student id" in taken.reason
+    assert taken.status == Status.INVALID_STUDENT_ID and "not a valid student id" in taken.reason
     assert taken.reason.isprintable() and _staged_files(course) == []
 
 
@@ -143,16 +144,16 @@ def test_printable_id_escapes_what_a_report_cannot_show():
 
 
 @pytest.mark.parametrize("data, status, words", [
-    (b"", intake.INVALID, "empty"),
-    (b'{"cells": [{"cell_type": "code", "sou', intake.INVALID, "not valid JSON"),
-    (b"[1, 2, 3]", intake.INVALID, "not a Jupyter notebook"),
-    (b'{"cells": "none"}', intake.INVALID, "not a Jupyter notebook"),
-    (b'\xff\xfe{"cells": []}', intake.INVALID, "not valid JSON"),
-    (b'{"cells": [], "metadata": {"x": "\\ud800"}}', intake.INVALID, "surrogate"),
-    (b'{"cells": [], "metadata": {"x": ' + b"[" * 13 + b"]" * 13 + b"}}", intake.INVALID, "nested 15 levels"),
-    (b'{"cells": [], "metadata": {"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}", intake.TOO_LARGE, "more than 0.00"),
-    (b'{"cells": [], "metadata": {"x": [' + b"1," * 450 + b"1]}}", intake.TOO_LARGE, "JSON values"),
-    (b'{"cells": [' + b"{}," * 5 + b"{}]}", intake.TOO_LARGE, "6 cells, more than the 5"),
+    (b"", Status.INVALID_NOTEBOOK, "empty"),
+    (b'{"cells": [{"cell_type": "code", "sou', Status.INVALID_NOTEBOOK, "not valid JSON"),
+    (b"[1, 2, 3]", Status.INVALID_NOTEBOOK, "not a Jupyter notebook"),
+    (b'{"cells": "none"}', Status.INVALID_NOTEBOOK, "not a Jupyter notebook"),
+    (b'\xff\xfe{"cells": []}', Status.INVALID_NOTEBOOK, "not valid JSON"),
+    (b'{"cells": [], "metadata": {"x": "\\ud800"}}', Status.INVALID_NOTEBOOK, "surrogate"),
+    (b'{"cells": [], "metadata": {"x": ' + b"[" * 13 + b"]" * 13 + b"}}", Status.INVALID_NOTEBOOK, "nested 15 levels"),
+    (b'{"cells": [], "metadata": {"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}", Status.NOTEBOOK_TOO_LARGE, "more than 0.00"),
+    (b'{"cells": [], "metadata": {"x": [' + b"1," * 450 + b"1]}}", Status.NOTEBOOK_TOO_LARGE, "JSON values"),
+    (b'{"cells": [' + b"{}," * 5 + b"{}]}", Status.NOTEBOOK_TOO_LARGE, "6 cells, more than the 5"),
 ])
 def test_malformed_or_oversized_notebooks_get_an_explained_status(data, status, words):
     notebook, got_status, problem = parse_notebook(data, SMALL)
@@ -168,14 +169,14 @@ def test_brackets_and_commas_inside_strings_do_not_count():
 def test_deep_nesting_within_the_size_limit_ends_as_invalid_not_recursion_error():
     data = b'{"cells": [], "metadata": {"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
     notebook, status, problem = parse_notebook(data, IntakeLimits())
-    assert (notebook, status) == (None, intake.INVALID) and "nested 100002 levels" in problem
+    assert (notebook, status) == (None, Status.INVALID_NOTEBOOK) and "nested 100002 levels" in problem
 
 
 def test_the_size_limit_is_checked_on_what_was_read(course):
     _, folder, _ = course
     (folder / f"{NOTEBOOK}.ipynb").write_bytes(_notebook(cells=2, padding="x" * 5000))
     taken = _take(course, limits=SMALL)
-    assert taken.status == intake.TOO_LARGE and "Clear Outputs" in taken.reason
+    assert taken.status == Status.NOTEBOOK_TOO_LARGE and "Clear Outputs" in taken.reason
 
 
 def test_limits_come_from_the_intake_section_of_the_config():
@@ -188,10 +189,10 @@ def test_limits_come_from_the_intake_section_of_the_config():
 
 def test_a_folder_with_another_notebook_name_is_renamed_and_one_without_is_missing(course):
     _, folder, _ = course
-    assert _take(course).status == intake.MISSING
+    assert _take(course).status == Status.MISSING_NOTEBOOK
     (folder / "hw (1).ipynb").write_bytes(_notebook())
     taken = _take(course)
-    assert taken.status == intake.RENAMED and "hw (1).ipynb" in taken.reason
+    assert taken.status == Status.RENAMED_NOTEBOOK and "hw (1).ipynb" in taken.reason
 
 
 # ---------------------------------------------------------------- output kept per cell

@@ -101,7 +101,7 @@ def softmax_loss_loops(W, X, y, reg):
     return loss / N + reg * np.sum(W ** 2), dW / N + 2 * reg * W
 
 
-ALL_CASES = checks.LOSS_CASES + (checks.LARGE_CASE,)
+ALL_CASES = checks.shared.LOSS_CASES + (checks.shared.LARGE_CASE,)
 
 
 def _assert_same(result, expected, rtol=REF_RTOL):
@@ -118,7 +118,7 @@ def _assert_same(result, expected, rtol=REF_RTOL):
                                              (checks.softmax_loss_reference, softmax_loss_loops)],
                          ids=["svm", "softmax"])
 def test_reference_equals_its_loop_twin(reference, twin, case):
-    W, X, y, reg = checks.loss_case(*case)
+    W, X, y, reg = checks.shared.loss_case(*case)
     _assert_same(reference(W, X, y, reg), twin(W, X, y, reg))
 
 
@@ -126,7 +126,7 @@ def test_reference_equals_its_loop_twin(reference, twin, case):
 @pytest.mark.parametrize("reference", [checks.svm_loss_reference, checks.softmax_loss_reference],
                          ids=["svm", "softmax"])
 def test_reference_gradient_equals_centered_differences(reference, case):
-    W, X, y, reg = checks.loss_case(*case)
+    W, X, y, reg = checks.shared.loss_case(*case)
     numerical = gradcheck.numerical_gradient(lambda W_: reference(W_, X, y, reg)[0], W.copy())
     assert gradcheck.relative_error(reference(W, X, y, reg)[1], numerical) < NUMERICAL_TOL
 
@@ -512,10 +512,10 @@ def solution(notebook):
     return run_cells(solution_sources(notebook), "solution", _setup_namespace())
 
 
-@pytest.mark.parametrize("case", checks.LOSS_CASES, ids=str)
+@pytest.mark.parametrize("case", checks.shared.LOSS_CASES, ids=str)
 @pytest.mark.parametrize("name", LOSS_FUNCTIONS)
 def test_solution_functions_agree_with_the_references(solution, name, case):
-    W, X, y, reg = checks.loss_case(*case)
+    W, X, y, reg = checks.shared.loss_case(*case)
     _assert_same(solution[name](W, X, y, reg), REFERENCE_OF[name](W, X, y, reg), rtol=1e-8)
 
 

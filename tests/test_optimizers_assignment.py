@@ -138,7 +138,7 @@ def _scalar_step(name, h, w, g, b, t):
 
 @pytest.mark.parametrize("name", RULES)
 def test_rule_references_equal_their_loop_twins_on_the_hidden_sequence(name):
-    w0, gradients = checks.hidden_sequence()
+    w0, gradients = checks.shared.rule_sequence()
     hyper = {**RULES[name].defaults, **RULES[name].hidden}
     expected = checks.reference_sequence(RULES[name].step, hyper, w0, gradients, checks.initial_buffers(RULES[name], w0))
     for (w, _), twin in zip(expected, loop_twin(name, hyper, w0, gradients)):
@@ -177,8 +177,8 @@ def test_every_rule_reaches_the_quadratic_minimum_within_half_its_budget(name):
     path = run_update_rule(checks.reference_rule(name), checks.QUADRATIC, num_steps=RULES[name].budget,
                            state=dict(RULES[name].quadratic))
     distances = np.linalg.norm(path, axis=1)
-    assert distances.min() < checks.CONVERGED_DISTANCE
-    assert np.argmax(distances < checks.CONVERGED_DISTANCE) <= 0.8 * RULES[name].budget
+    assert distances.min() < checks.shared.CONVERGED_DISTANCE
+    assert np.argmax(distances < checks.shared.CONVERGED_DISTANCE) <= 0.8 * RULES[name].budget
 
 
 # -------------------------------------------------------------------------------- rule checks
@@ -225,7 +225,7 @@ def _returns_w_only(w, dw, state=None):
 
 
 @pytest.mark.parametrize("name, broken, message", [
-    ("sgd_momentum", _in_place_momentum, "modified the state dict"),
+    ("sgd_momentum", _in_place_momentum, "modified its input state"),
     ("adam", _float64_buffers_adam, "next_w has dtype float64 but w has float32"),
     ("sgd", _hard_coded_sgd, "next_w is wrong at step 1"),
     ("adam", _t_not_stored_adam, "next_state['t'] is 0 after step 1"),
@@ -252,7 +252,7 @@ def test_rule_check_requires_convergence():
     spec = RULES["sgd"]
     stalled = checks.RuleSpec(spec.step, spec.defaults, (), spec.hidden, {"learning_rate": 1e-4}, spec.budget)
     with pytest.raises(AssertionError, match="does not converge on the quadratic"):
-        checks._check_converges(checks.reference_rule("sgd"), "sgd", stalled)
+        checks.SECTIONS["rules"]._check_converges(checks.reference_rule("sgd"), "sgd", stalled)
 
 
 # --------------------------------------------------------------------------------- schedules

@@ -18,14 +18,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from notebook_cells import HIDDEN_REGION, REPO, nbgrader, read_notebook
+from notebook_cells import REPO, nbgrader, read_notebook
 
 from cs231kit.cli import main
+from cs231kit.grading.cells import HIDDEN_TESTS_REGION, SOLUTION_REGION
 from cs231kit.grading.session import list_assignments, load_config
 from cs231kit.publish import DISABLED_LAB_PLUGINS, DISABLED_SERVER_EXTENSIONS, publish, student_lab_settings
 
 ASSIGNMENTS = list_assignments(REPO)
-SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION", re.S | re.M)
 TRIVIAL_LENGTH = 12
 """Lines shorter than this (``continue``, ``return dW``, ``)``) say nothing about an answer."""
 SHARED_WITH_PACKAGE = {
@@ -43,7 +43,7 @@ def secret_lines(assignment):
     that the source notebook does not also hold outside them (given code the release keeps)."""
     secret, given = set(), set()
     for cell in read_notebook(REPO / "solutions" / assignment / f"{assignment}.ipynb")["cells"]:
-        regions = [HIDDEN_REGION]
+        regions = [HIDDEN_TESTS_REGION]
         if nbgrader(cell).get("solution"):
             regions.append(SOLUTION_REGION if SOLUTION_REGION.search(cell["source"]) else re.compile(r"(.*)", re.S))
         rest = cell["source"]

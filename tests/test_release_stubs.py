@@ -1,16 +1,15 @@
 """What the student release holds in place of solutions: stubs that name the function and what it
 returns, answer cells that start as None so that "Run All" goes on, and a complete ``language_info``."""
 
-import json
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
+from notebook_cells import REPO, read_notebook
 
+from cs231kit.grading.cells import grade_id, is_solution
 from cs231kit.grading.stubs import STUB_LINE_WIDTH, kernel_language_info, solution_regions, stub_source
 
-REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (REPO / "solutions").iterdir() if any(p.glob("*.ipynb")))
 LANGUAGE_INFO_KEYS = {"name", "version", "mimetype", "file_extension", "codemirror_mode", "pygments_lexer",
                       "nbconvert_exporter"}
@@ -130,49 +129,38 @@ def test_malformed_regions_are_nbgraders_errors(source, message):
 # --------------------------------------------------------------------------- the committed notebooks
 
 
-def _read(path):
-    notebook = json.loads(path.read_text())
-    for cell in notebook["cells"]:
-        cell["source"] = "".join(cell["source"])
-    return notebook
-
-
-def _grade_id(cell):
-    return cell["metadata"].get("nbgrader", {}).get("grade_id")
-
-
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_stubs_say_what_to_write(assignment):
-    source = {_grade_id(c): c for c in _read(REPO / "solutions" / assignment / f"{assignment}.ipynb")["cells"]}
-    release = _read(REPO / "notebooks" / assignment / f"{assignment}.ipynb")
-    stubs = [c for c in release["cells"] if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")]
+    source = {grade_id(c): c for c in read_notebook(REPO / "solutions" / assignment / f"{assignment}.ipynb")["cells"]}
+    release = read_notebook(REPO / "notebooks" / assignment / f"{assignment}.ipynb")
+    stubs = [c for c in release["cells"] if c["cell_type"] == "code" and is_solution(c)]
     assert stubs
     for cell in stubs:
-        assert "raise NotImplementedError()" not in cell["source"], _grade_id(cell)
-        functions = re.findall(r"^\s*def (\w+)\(", source[_grade_id(cell)]["source"], re.M)
+        assert "raise NotImplementedError()" not in cell["source"], grade_id(cell)
+        functions = re.findall(r"^\s*def (\w+)\(", source[grade_id(cell)]["source"], re.M)
         messages = re.findall(r'raise NotImplementedError\("(\w+): not written yet', cell["source"])
         if functions:  # every function of the cell says its name
             assert messages == [f for f in functions if f in messages] and set(messages) <= set(functions)
-            assert messages, _grade_id(cell)
+            assert messages, grade_id(cell)
         elif "= None" in cell["source"]:  # an answer cell runs without raising
             namespace = {}
             exec(cell["source"], namespace)
         else:
-            assert messages == [_grade_id(cell)]
+            assert messages == [grade_id(cell)]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_unanswered_questions_still_fail_a_hidden_test(assignment):
     """A visible check of an answer no longer raises on None, so a hidden test must do the grading."""
-    for cell in _read(REPO / "solutions" / assignment / f"{assignment}.ipynb")["cells"]:
+    for cell in read_notebook(REPO / "solutions" / assignment / f"{assignment}.ipynb")["cells"]:
         if cell["cell_type"] == "code" and re.search(r"^(if |answered = \[)check_is_number", cell["source"], re.M):
-            assert "### BEGIN HIDDEN TESTS" in cell["source"], _grade_id(cell)
+            assert "### BEGIN HIDDEN TESTS" in cell["source"], grade_id(cell)
 
 
 @pytest.mark.parametrize("folder", ["solutions", "notebooks"])
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_notebooks_carry_the_kernels_full_language_info(folder, assignment):
-    info = _read(REPO / folder / assignment / f"{assignment}.ipynb")["metadata"]["language_info"]
+    info = read_notebook(REPO / folder / assignment / f"{assignment}.ipynb")["metadata"]["language_info"]
     assert set(info) >= LANGUAGE_INFO_KEYS
     kernel = kernel_language_info()
     assert {k: v for k, v in info.items() if k != "version"} == {k: v for k, v in kernel.items() if k != "version"}

@@ -27,9 +27,10 @@ from cs231kit.grading.feedback import latex_to_mathml
 from cs231kit.grading.export import gradebook_result
 from cs231kit.grading.gradebook import VERIFICATION_ERROR, record_verification
 from cs231kit.grading import outcomes
-from cs231kit.grading.outcomes import MANUAL, SubmissionResult
+from cs231kit.grading.outcomes import SubmissionResult
 from cs231kit.grading.session import make_api
 from cs231kit.grading.simulate import write_simulated_class
+from cs231kit.grading.status import Status
 from notebook_cells import REPO
 
 ASSIGNMENT = "loss"
@@ -44,7 +45,7 @@ HUMAN_SCORES = {"svm_q1_answer": 1.0, "svm_q5_answer": 0.5, "svm_q6_answer": 1.0
 
 def _result(written_points):
     tests = (outcomes.TestResult("t1", "passed", 2.0, 2.0), outcomes.TestResult("t2", "failed", 0.0, 1.0, "x"),
-             *(outcomes.TestResult(f"w{i}", MANUAL, p, 1.0) for i, p in enumerate(written_points)))
+             *(outcomes.TestResult(f"w{i}", Status.MANUAL, p, 1.0) for i, p in enumerate(written_points)))
     return SubmissionResult("ann", "toy", "graded", 2.0, 3.0, tests)
 
 

@@ -15,8 +15,9 @@ import pytest
 
 import cs231kit.gradcheck
 from cs231kit.course import load_course_module
-from cs231kit.grading import outcomes, verdicts, verify
+from cs231kit.grading import outcomes, probing, verdicts, verify
 from cs231kit.grading.session import list_assignments
+from cs231kit.grading.status import Status
 from notebook_cells import REPO, autograded_tests, hidden_tests, nbgrader, read_notebook, solution_sources
 
 ASSIGNMENTS = list_assignments(REPO)
@@ -133,21 +134,21 @@ def test_gradient_samples_catch_a_gradient_that_disagrees_with_its_own_loss():
         return float(np.sum(W ** 2)), scale * W
 
     W = np.random.default_rng(0).standard_normal((4, 3))
-    right = verify.gradient_samples(quadratic, W, (2.0,), np.random.default_rng(1))
-    wrong = verify.gradient_samples(quadratic, W, (1.0,), np.random.default_rng(1))
+    right = probing.gradient_samples(quadratic, W, (2.0,), np.random.default_rng(1))
+    wrong = probing.gradient_samples(quadratic, W, (1.0,), np.random.default_rng(1))
     assert verify.check_gradient_samples({f"c/{k}": np.asarray(v) for k, v in right.items()}) == ""
     assert "numerical gradient of your own loss" in verify.check_gradient_samples(
         {f"c/{k}": np.asarray(v) for k, v in wrong.items()})
 
 
 def test_a_probe_that_failed_caps_only_the_tests_it_backs_and_flags_patched_tests():
-    tests = (outcomes.TestResult("t_value", outcomes.PASSED, 2.0, 2.0), outcomes.TestResult("t_other", outcomes.PASSED, 1.0, 1.0),
-             outcomes.TestResult("t_failed", outcomes.FAILED, 0.0, 1.0, "AssertionError"))
-    result = outcomes.SubmissionResult("eve", "toy", outcomes.GRADED, 3.0, 4.0, tests)
+    tests = (outcomes.TestResult("t_value", Status.PASSED, 2.0, 2.0), outcomes.TestResult("t_other", Status.PASSED, 1.0, 1.0),
+             outcomes.TestResult("t_failed", Status.FAILED, 0.0, 1.0, "AssertionError"))
+    result = outcomes.SubmissionResult("eve", "toy", Status.GRADED, 3.0, 4.0, tests)
     report = verify.VerificationReport((verify.Verdict("f", False, "f: differs"), verify.Verdict("g", True)))
     capped = outcomes.apply_verification(result, report, {"t_value": ["f"], "t_failed": ["f"], "t_other": ["g"]})
-    assert (capped.status, capped.score) == (outcomes.TAMPER_SUSPECTED, 1.0)
-    assert [t.status for t in capped.tests] == [outcomes.FAILED_VERIFICATION, outcomes.PASSED, outcomes.FAILED]
+    assert (capped.status, capped.score) == (Status.TAMPER_SUSPECTED, 1.0)
+    assert [t.status for t in capped.tests] == [Status.FAILED_VERIFICATION, Status.PASSED, Status.FAILED]
     assert "tests patched?" in capped.reason and "t_value" in capped.reason
     assert capped.unverified == ("t_value", "t_failed")
     clean = verify.VerificationReport((verify.Verdict("f", True), verify.Verdict("g", True)))
@@ -195,11 +196,14 @@ def test_in_kernel_only_tests_are_worth_a_small_share_of_the_points(assignment):
     assert sum(points[t] for t in unverified) <= IN_KERNEL_ONLY_SHARE * sum(points.values())
 
 
+@pytest.mark.parametrize("folder", ["verify", "checks/cases"])
 @pytest.mark.parametrize("assignment", VERIFIED)
-def test_the_verify_modules_the_sandbox_sees_hold_no_graded_function(assignment):
+def test_the_verify_modules_the_sandbox_sees_hold_no_graded_function(assignment, folder):
     """What the verification child can read holds no answer: no solution line, no function of a graded name."""
-    module_path = REPO / "autograder" / "verify" / f"{assignment}.py"
-    text, module = module_path.read_text(), load_course_module(f"autograder/verify/{assignment}.py", root=REPO)
+    module_path = REPO / "autograder" / folder / f"{assignment}.py"
+    if not module_path.is_file():
+        pytest.skip(f"{assignment} has no autograder/{folder} module")
+    text, module = module_path.read_text(), load_course_module(f"autograder/{folder}/{assignment}.py", root=REPO)
     for cell, source in solution_sources(read_notebook(REPO / "solutions" / assignment / f"{assignment}.ipynb")).items():
         for name in re.findall(r"^def (\w+)\(", source, re.M):
             assert not callable(getattr(module, name, None)), f"{module_path.name} defines {name}"

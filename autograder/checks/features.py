@@ -19,43 +19,21 @@ and immune to a loaded machine, unlike a time limit.
 """
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
-HOG_ATOL = 1e-6
-"""HOG features against the reference (scikit-image sums cells in float32: 1e-7 differences)."""
-EXACT_RTOL = 1e-9
-"""Stages computed with the same float64 formula (up to summation order)."""
-ANGLE_ATOL = 1e-7
-"""Orientations in degrees, compared modulo 180 where the gradient is not zero."""
+from cs231kit.course import load_course_module
+
+_CONTRACT = load_course_module("autograder/checks/contract.py", root=Path(__file__).resolve().parents[2])
+_fail, _name, _call, _array = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.call, _CONTRACT.array
+shared = load_course_module("autograder/checks/cases/features.py", root=Path(__file__).resolve().parents[2])
+"""The hidden inputs and tolerances, shared with the probes of ``autograder/verify/features.py``."""
+
 HUE_EDGE_TOL = 1e-9
 """A pixel whose hue * nbins is this close to an integer sits on a bin edge: either bin is right."""
-LOOP_SLACK = 10
-"""Extra Python lines allowed for a batch of 20 images over a batch of 2 (a loop over images needs 18+)."""
 LINE_LIMIT = 200_000
 """Stop counting (and fail) after this many lines: a per-pixel Python loop."""
-
-# Hidden image cases: (batch size, height, width, colour?, dtype, seed).
-IMAGE_CASES = (
-    (3, 32, 32, True, "uint8", 11),
-    (2, 24, 40, True, "float64", 12),
-    (4, 16, 16, False, "float64", 13),
-    (1, 35, 29, True, "uint8", 14),
-    (2, 48, 17, False, "uint8", 15),
-)
-KMEANS_CASES = ((60, 2, 3, 5, 21), (200, 8, 10, 8, 22), (31, 5, 31, 3, 23), (500, 16, 25, 10, 24))
-"""(N, D, k, iters, seed); k = N in the third case."""
-PATCH_CASES = ((5, 2, 8, 31), (40, 3, 6, 32), (1, 1, 4, 33))
-"""(num_patches, batch size of 32x32 images, patch size, seed)."""
-BOW_CASES = ((3, 32, 32, 8, 4, 12, 41), (2, 20, 28, 6, 2, 5, 42), (1, 16, 16, 8, 8, 3, 43))
-"""(N, H, W, patch_size, stride, k, seed)."""
-LOOP_PROBE_SIZES = (2, 20)
-
-
-def _fail(message, cause=None):
-    """Raise the AssertionError a student sees (the only frame of this file a traceback shows)."""
-    raise AssertionError(message) from cause
 
 
 # ----------------------------------------------------------------------------------- references
@@ -64,7 +42,7 @@ def _fail(message, cause=None):
 def gray_reference(images):
     """Luma ``0.299 R + 0.587 G + 0.114 B`` as float64 (N, H, W); grey input is only converted."""
     images = np.asarray(images, dtype=np.float64)
-    return images if images.ndim == 3 else np.einsum("nhwc,c->nhw", images, LUMA_WEIGHTS)
+    return images if images.ndim == 3 else np.einsum("nhwc,c->nhw", images, shared.LUMA_WEIGHTS)
 
 
 def hue_reference(images):
@@ -201,57 +179,14 @@ def image_case(N, H, W, colour, dtype, seed):
     return rng.uniform(0, 255, size=shape)
 
 
-def edge_images():
-    """Step edges in one direction each (uint8 RGB, 32x32): a diagonal, a vertical and a horizontal one.
-
-    The diagonal is bright above-right, so its gradients point up and right, at -45 degrees
-    (135 once folded); the vertical edge is bright on the left (gradients at 180, i.e. 0).
-    """
-    rows, cols = np.mgrid[:32, :32]
-    masks = (cols - rows > 0, cols < 13, rows >= 20)
-    colours = ((250, 40, 90), (30, 200, 60), (255, 255, 255))
-    images = np.zeros((3, 32, 32, 3), dtype=np.uint8)
-    for image, mask, colour in zip(images, masks, colours):
-        image[mask] = colour
-    return images
-
-
 def hidden_images():
     """(description, images) of every HOG / histogram case: random sizes, grey, non-square, single edges."""
     cases = []
-    for N, H, W, colour, dtype, seed in IMAGE_CASES:
+    for N, H, W, colour, dtype, seed in shared.IMAGE_CASES:
         kind = "RGB" if colour else "grey"
         cases.append((f"{N} random {kind} {dtype} image(s) of {H}x{W}", image_case(N, H, W, colour, dtype, seed)))
-    cases.append(("3 images with a single straight edge each (diagonal, vertical, horizontal)", edge_images()))
+    cases.append(("3 images with a single straight edge each (diagonal, vertical, horizontal)", shared.edge_images()))
     return cases
-
-
-def kmeans_case(N, D, k, iters, seed):
-    """Three separated blobs of float64 points, and the seed of the rng passed to kmeans."""
-    rng = np.random.default_rng(seed)
-    centres = 6 * rng.standard_normal((3, D))
-    X = centres[rng.integers(0, 3, size=N)] + rng.standard_normal((N, D))
-    return X, k, iters, seed + 1000
-
-
-EMPTY_CLUSTER_SEED = 7
-"""Seed of the rng of :func:`empty_cluster_case`, chosen so that two initial centroids coincide."""
-
-
-EMPTY_CLUSTER_POINT = (-3.0, 5.0)
-"""Where the twelve equal points of :func:`empty_cluster_case` lie: away from the origin, so that an
-empty cluster reset to zero ends elsewhere than one that keeps its centroid."""
-
-
-def empty_cluster_case():
-    """Points whose initial centroids include two identical ones: one cluster is empty at once.
-
-    Separates "an empty cluster keeps its previous centroid" (right) from the usual wrong answers:
-    a centroid reset to zero, or left NaN (the mean of no points). ``tests/test_features_assignment.py``
-    checks that the reference really meets an empty cluster here, and that these answers end elsewhere.
-    """
-    X = np.vstack([np.tile(EMPTY_CLUSTER_POINT, (12, 1)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
-    return X, 4, 4, EMPTY_CLUSTER_SEED
 
 
 def features_case(seed=51):
@@ -267,40 +202,6 @@ def features_case(seed=51):
 
 
 # ------------------------------------------------------------------------------------- contract
-
-
-def _name(fn):
-    return getattr(fn, "__name__", "your function")
-
-
-def _call(fn, args, what):
-    """Call ``fn(*args)`` on copies; fail clearly if it raises or modifies its array inputs."""
-    __tracebackhide__ = True
-    copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        result = fn(*copies)
-    except Exception as error:  # a student's exception becomes a readable failure, chained
-        _fail(f"{_name(fn)} raised {type(error).__name__} on {what}: {error}", cause=error)
-    for original, passed in zip(args, copies):
-        if isinstance(original, np.ndarray) and not np.array_equal(original, passed, equal_nan=True):
-            _fail(f"{_name(fn)} modified one of its input arrays in place on {what}: work on new arrays.")
-    return result
-
-
-def _array(fn, value, shape, what, label="the result"):
-    """``value`` as a float64 array of ``shape``; fail naming ``fn`` if it is not one."""
-    __tracebackhide__ = True
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        _fail(f"{_name(fn)}: {label} on {what} is not an array of numbers ({type(value).__name__})", cause=error)
-    if array.shape != tuple(shape):
-        _fail(f"{_name(fn)}: {label} on {what} has shape {array.shape}, expected {tuple(shape)}")
-    if not np.all(np.isfinite(array)):
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        _fail(f"{_name(fn)}: {label} on {what} holds {array[index]} at index {list(index)} "
-              f"({int(np.sum(~np.isfinite(array)))} non-finite entries)")
-    return array
 
 
 def _compare(fn, got, expected, what, *, atol, rtol=0.0, label="the result", hint=""):
@@ -330,7 +231,7 @@ def check_rgb_to_gray(fn):
     __tracebackhide__ = True
     for what, images in hidden_images():
         got = _array(fn, _call(fn, (images,), what), images.shape[:3], what)
-        _compare(fn, got, gray_reference(images), what, atol=1e-9, rtol=EXACT_RTOL,
+        _compare(fn, got, gray_reference(images), what, atol=1e-9, rtol=shared.EXACT_RTOL,
                  hint=" Use the luma weights 0.299 R + 0.587 G + 0.114 B on float values (uint8 overflows).")
 
 
@@ -373,7 +274,7 @@ def check_image_gradients(fn):
         expected = gradients_reference(gray)
         for label, got, want in (("g_row", g_row, expected[0]), ("g_col", g_col, expected[1])):
             got = _array(fn, got, gray.shape, what, label)
-            _compare(fn, got, want, what, atol=1e-9, rtol=EXACT_RTOL, label=label,
+            _compare(fn, got, want, what, atol=1e-9, rtol=shared.EXACT_RTOL, label=label,
                      hint=" g_row[:, r, c] = gray[:, r + 1, c] - gray[:, r - 1, c] (no division by 2), and 0 on the "
                           "first and last row (g_col: column) - note that np.gradient differs on both counts.")
 
@@ -387,7 +288,7 @@ def check_gradient_magnitude_orientation(fn):
         magnitude = _array(fn, magnitude, g_row.shape, what, "magnitude")
         orientation = _array(fn, orientation, g_row.shape, what, "orientation")
         want_magnitude, want_orientation = magnitude_orientation_reference(g_row, g_col)
-        _compare(fn, magnitude, want_magnitude, what, atol=1e-9, rtol=EXACT_RTOL, label="magnitude")
+        _compare(fn, magnitude, want_magnitude, what, atol=1e-9, rtol=shared.EXACT_RTOL, label="magnitude")
         outside = (orientation < 0) | (orientation >= 180)
         if outside.any():
             index = tuple(int(i) for i in np.argwhere(outside)[0])
@@ -397,7 +298,8 @@ def check_gradient_magnitude_orientation(fn):
                   f"orientation, so add 180 to negative angles (or take the angle modulo 180).")
         folded = np.abs(orientation - want_orientation)
         folded = np.where(want_magnitude > 0, np.minimum(folded, 180 - folded), 0.0)
-        _compare(fn, folded, np.zeros_like(folded), what, atol=ANGLE_ATOL, label="orientation (degrees, modulo 180)",
+        _compare(fn, folded, np.zeros_like(folded), what, atol=shared.ANGLE_ATOL,
+                 label="orientation (degrees, modulo 180)",
                  hint=" Use the angle of (g_col, g_row), i.e. np.arctan2(g_row, g_col), in degrees, folded into "
                       "[0, 180); the value shown as 'got' is the difference from the expected angle.")
 
@@ -409,7 +311,7 @@ def check_cell_histograms(fn):
         magnitude, orientation = magnitude_orientation_reference(*gradients_reference(gray_reference(images)))
         N, H, W = magnitude.shape
         got = _array(fn, _call(fn, (magnitude, orientation), what), (N, H // 8, W // 8, 9), what)
-        _compare(fn, got, cell_histograms_reference(magnitude, orientation), what, atol=1e-9, rtol=EXACT_RTOL,
+        _compare(fn, got, cell_histograms_reference(magnitude, orientation), what, atol=1e-9, rtol=shared.EXACT_RTOL,
                  hint=" Bin b holds orientations in [20 b, 20 (b + 1)); each cell's value is the sum of its "
                       "pixels' magnitudes divided by 64 (the cell's mean); pixels beyond the last full cell are ignored.")
 
@@ -421,7 +323,7 @@ def check_block_normalize(fn):
         cells = cell_histograms_reference(*magnitude_orientation_reference(*gradients_reference(gray_reference(images))))
         N, R, C, B = cells.shape
         got = _array(fn, _call(fn, (cells,), what), (N, (R - 1) * (C - 1) * 4 * B), what)
-        _compare(fn, got, block_normalize_reference(cells), what, atol=1e-9, rtol=EXACT_RTOL,
+        _compare(fn, got, block_normalize_reference(cells), what, atol=1e-9, rtol=shared.EXACT_RTOL,
                  hint=" Normalise each block v by sqrt(sum(v**2) + eps**2), clip at 0.2, normalise again; "
                       "the order is (block row, block col, cell row in block, cell col in block, bin).")
 
@@ -432,14 +334,14 @@ def check_hog_features(fn):
     for what, images in hidden_images():
         expected = hog_reference(images)
         got = _array(fn, _call(fn, (images,), what), expected.shape, what)
-        _compare(fn, got, expected, what, atol=HOG_ATOL,
+        _compare(fn, got, expected, what, atol=shared.HOG_ATOL,
                  hint=" Test the stages one by one (the tests above them); a wrong fold of the orientations is "
                       "the most common cause.")
     images = image_case(2, 32, 32, True, "float64", 62) * 0.8
     what = "2 random images and the same images plus 40 (a brighter copy)"
     base = _array(fn, _call(fn, (images,), what), hog_reference(images).shape, what)
     brighter = _array(fn, _call(fn, (images + 40.0,), what), base.shape, what)
-    _compare(fn, brighter, base, what, atol=HOG_ATOL, label="HOG of the brighter copy",
+    _compare(fn, brighter, base, what, atol=shared.HOG_ATOL, label="HOG of the brighter copy",
              hint=" Adding a constant changes no gradient, so it must not change the HOG.")
 
 
@@ -475,12 +377,12 @@ def _count_lines(fn, args):
 
 
 def _check_no_per_image_loop(fn, make_args):
-    """Fail if ``fn`` executes more Python lines for a batch of 20 than for a batch of 2 (plus LOOP_SLACK)."""
+    """Fail if ``fn`` executes more Python lines for a batch of 20 than for a batch of 2 (plus ``LOOP_SLACK``)."""
     __tracebackhide__ = True
-    small, large = LOOP_PROBE_SIZES
+    small, large = shared.LOOP_SIZES
     _call(fn, make_args(small), f"a batch of {small} images")  # a stub or a crash fails here, readably
     counts = [_count_lines(fn, make_args(n)) for n in (small, large)]
-    if counts[1] > counts[0] + LOOP_SLACK:
+    if counts[1] > counts[0] + shared.LOOP_SLACK:
         _fail(f"{_name(fn)} runs {counts[1]} Python lines for a batch of {large} images but {counts[0]} for a batch "
               f"of {small}: it loops over the images (or their pixels) in Python. Process the whole batch with "
               f"array operations (the batch is axis 0 of every array).")
@@ -489,13 +391,13 @@ def _check_no_per_image_loop(fn, make_args):
 def check_extract_random_patches(fn):
     """Hidden test of ``extract_random_patches``: the documented draws, grey patches minus their mean."""
     __tracebackhide__ = True
-    for num_patches, N, patch_size, seed in PATCH_CASES:
+    for num_patches, N, patch_size, seed in shared.PATCH_CASES:
         images = image_case(N, 32, 32, True, "uint8", seed)
         what = f"{num_patches} patches of {patch_size}x{patch_size} from {N} image(s), rng seed {seed}"
         got = _array(fn, _call(fn, (images, num_patches, patch_size, np.random.default_rng(seed)), what),
                      (num_patches, patch_size ** 2), what)
         expected = patches_reference(images, num_patches, patch_size, np.random.default_rng(seed))
-        _compare(fn, got, expected, what, atol=1e-9, rtol=EXACT_RTOL,
+        _compare(fn, got, expected, what, atol=1e-9, rtol=shared.EXACT_RTOL,
                  hint=" Draw image, top and left with rng.integers in that order, cut grey patches, flatten "
                       "each row by row, and subtract each patch's own mean.")
 
@@ -504,9 +406,10 @@ def check_kmeans(fn):
     """Hidden test of ``kmeans``: centroids and inertia against the reference, inertia never increasing,
     and an empty cluster that keeps its centroid."""
     __tracebackhide__ = True
-    cases = [(f"hidden case {i + 1} (N={c[0]}, D={c[1]}, k={c[2]}, iters={c[3]})", kmeans_case(*c))
-             for i, c in enumerate(KMEANS_CASES)]
-    cases.append(("points whose initial centroids include two equal ones (an empty cluster)", empty_cluster_case()))
+    cases = [(f"hidden case {i + 1} (N={c[0]}, D={c[1]}, k={c[2]}, iters={c[3]})", shared.kmeans_case(*c))
+             for i, c in enumerate(shared.KMEANS_CASES)]
+    cases.append(("points whose initial centroids include two equal ones (an empty cluster)",
+                  shared.empty_cluster_case()))
     for what, (X, k, iters, seed) in cases:
         result = _call(fn, (X, k, iters, np.random.default_rng(seed)), what)
         centroids, inertia = _pair(fn, result, what, "centroids, inertia")
@@ -528,7 +431,7 @@ def check_kmeans(fn):
 def check_bow_features(fn):
     """Hidden test of ``bow_features``: dense patches, nearest codewords, rows summing to 1."""
     __tracebackhide__ = True
-    for N, H, W, patch_size, stride, k, seed in BOW_CASES:
+    for N, H, W, patch_size, stride, k, seed in shared.BOW_CASES:
         rng = np.random.default_rng(seed)
         images = image_case(N, H, W, True, "uint8", seed)
         codebook = 40 * rng.standard_normal((k, patch_size ** 2))

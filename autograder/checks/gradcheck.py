@@ -24,77 +24,28 @@ import numpy as np
 
 from cs231kit import gradcheck
 from cs231kit.course import load_course_module
-from cs231kit.timelimit import TimeLimitExceeded, time_limit
 
 ref = load_course_module("autograder/checks/gradcheck_references.py", root=Path(__file__).resolve().parents[2])
 """The reference implementations and the hidden inputs."""
+_CONTRACT = load_course_module("autograder/checks/contract.py", root=Path(__file__).resolve().parents[2])
+_fail, _name, _array = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.array
+shared = load_course_module("autograder/checks/cases/gradcheck.py", root=Path(__file__).resolve().parents[2])
+"""The tolerances and the step sweep, shared with the probes of ``autograder/verify/gradcheck.py``."""
 
 CALL_SECONDS = 10.0
 """Wall-clock limit of one call of a student's function on a hidden input (they take milliseconds)."""
-VALUE_RTOL = 1e-7
-"""Forward values and losses against the reference: exact formulas agree to rounding."""
-GRADIENT_RTOL = 1e-6
-"""Backward passes against the exact reference gradient (relative to the largest entry)."""
-NUMERICAL_TOL = 1e-7
-"""A student's finite differences against the trusted ones: same formula and step, so rounding only."""
 RELATIVE_ERROR_RTOL = 1e-3
 """relative_error against the trusted one: tells |a|+|b| from max(|a|, |b|), not an epsilon's placement."""
-STEP_SIZE_FACTOR = 30
-"""A best step read off the plot passes within this factor of the measured one."""
-
-
-def _fail(message, cause=None):
-    """Raise the AssertionError a student sees (the only frame of this file a traceback shows)."""
-    raise AssertionError(message) from cause
-
-
-def _name(fn):
-    return getattr(fn, "__name__", "your function")
+NEW_ARRAYS = "Work on new arrays (e.g. out = x * mask, dx = dout.copy()), never assign into an input."
 
 
 # ------------------------------------------------------------------------------------- contract
 
 
-def _run(fn, args, what):
-    """``fn(*args)`` under a time limit; a student's exception or endless loop becomes a readable failure."""
+def _call(fn, args, what, names=(), **options):
+    """The contract's ``call`` with this assignment's time limit (:data:`CALL_SECONDS`) and advice."""
     __tracebackhide__ = True
-    try:
-        with time_limit(CALL_SECONDS, f"{_name(fn)} on {what}"):
-            return fn(*args)
-    except TimeLimitExceeded as error:
-        _fail(str(error))
-    except Exception as error:  # chained, so the student's own traceback stays available
-        _fail(f"{_name(fn)} raised {type(error).__name__} on {what}: {error}", cause=error)
-
-
-def _call(fn, args, what, names=()):
-    """:func:`_run` on copies of ``args``; fail clearly if ``fn`` modified one of them.
-
-    ``names`` name the arguments, in order, for the message about a modified input.
-    """
-    __tracebackhide__ = True
-    copies = [_copy(a) for a in args]
-    result = _run(fn, copies, what)
-    for name, original, passed in zip(names, args, copies):
-        if not _same(original, passed):
-            _fail(f"{_name(fn)} modified its input {name} in place on {what}. Work on new arrays "
-                  f"(e.g. out = x * mask, dx = dout.copy()), never assign into {name}.")
-    return result
-
-
-def _copy(value):
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    return np.copy(value) if isinstance(value, np.ndarray) else value
-
-
-def _same(original, passed):
-    if isinstance(original, dict):
-        return isinstance(passed, dict) and original.keys() == passed.keys() and all(
-            _same(original[k], passed[k]) for k in original)
-    if isinstance(original, np.ndarray):
-        return np.array_equal(original, passed, equal_nan=True)
-    return True
+    return _CONTRACT.call(fn, args, what, names, seconds=CALL_SECONDS, advice=NEW_ARRAYS, **options)
 
 
 def _parts(result, count, fn, what, names):
@@ -106,23 +57,6 @@ def _parts(result, count, fn, what, names):
         got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
         _fail(f"{_name(fn)} returned {got} on {what}; it must return the {count} values ({', '.join(names)}).")
     return tuple(result)
-
-
-def _array(value, shape, fn, label, what):
-    """``value`` as a float64 array of ``shape``; fails on None, wrong shape, non-real dtype or NaN/inf."""
-    __tracebackhide__ = True
-    if isinstance(value, numbers.Real) and shape == ():
-        value = np.float64(value)
-    if not isinstance(value, (np.ndarray, np.generic)) or np.asarray(value).dtype.kind not in "iuf":
-        _fail(f"{_name(fn)} returned {label} as {type(value).__name__} on {what}; it must be a real numpy array "
-              f"of shape {shape}.")
-    value = np.asarray(value, dtype=np.float64)
-    if value.shape != tuple(shape):
-        _fail(f"{_name(fn)} returned {label} of shape {value.shape} on {what}, but it must have shape {tuple(shape)}"
-              + (" (reshape it back to the shape of the input)" if value.size == np.prod(shape) else "") + ".")
-    if not np.all(np.isfinite(value)):
-        _fail(f"{_name(fn)} returned {label} with NaN or inf entries on {what}.")
-    return value
 
 
 def _number(value, fn, label, what):
@@ -155,7 +89,7 @@ def _format_index(index):
 def _expect_value(fn, label, got, expected, what, hint=""):
     """A forward value (scalar or array, already validated) must equal the reference."""
     __tracebackhide__ = True
-    if _allclose(got, expected, VALUE_RTOL):
+    if _allclose(got, expected, shared.VALUE_RTOL):
         return
     if np.ndim(expected) == 0:
         _fail(f"{_name(fn)}: {label} is wrong on {what}: expected {float(expected):.10g}, "
@@ -175,7 +109,7 @@ def _expect_gradient(fn, label, got, scalar_f, x, expected, what, *, at=None, hi
     __tracebackhide__ = True
     x = np.array(x, dtype=np.float64)
     numerical = gradcheck.numerical_gradient(scalar_f, x.copy())
-    if _allclose(got, expected, GRADIENT_RTOL) and gradcheck.relative_error(got, numerical) <= \
+    if _allclose(got, expected, shared.GRADIENT_RTOL) and gradcheck.relative_error(got, numerical) <= \
             gradcheck.ACCEPTABLE_REL_ERROR:
         return
     if x.ndim == 0:
@@ -217,10 +151,10 @@ def _finite_differences(fn, case, what_kind):
     before, calls = x.copy(), []
     what = f"{description} (x of shape {shape})"
     args = (_recording(f, shape, calls), x) + (() if h is None else (h,))
-    result = _run(fn, args, what)  # on x itself: whether it comes back restored is checked by the caller
+    result = _call(fn, args, what, on_copies=False)  # on x itself: the caller checks it comes back restored
     if not calls:
         _fail(f"{_name(fn)} never called f on {what}: a {what_kind} needs f at perturbed copies of x.")
-    return _array(result, shape, fn, "the gradient", what), before, x, what
+    return _array(fn, result, shape, what, "the gradient"), before, x, what
 
 
 def _numerical_hint(got, before, after, f, h, kind):
@@ -238,7 +172,7 @@ def _numerical_hint(got, before, after, f, h, kind):
     if h is not None:
         candidates.append((gradcheck.numerical_gradient(f, before.copy()), "the step h you were given is not used"))
     for candidate, cause in candidates:
-        if kind not in cause and gradcheck.relative_error(got, candidate) <= NUMERICAL_TOL:
+        if kind not in cause and gradcheck.relative_error(got, candidate) <= shared.NUMERICAL_TOL:
             return f" Likely cause: {cause}."
     return ""
 
@@ -249,7 +183,7 @@ def _check_differences(fn, expected_of, kind):
         description, f, shape, h, seed = case
         got, before, after, what = _finite_differences(fn, case, kind)
         expected = expected_of(f, before.copy(), 1e-5 if h is None else h)
-        if gradcheck.relative_error(got, expected) > NUMERICAL_TOL:
+        if gradcheck.relative_error(got, expected) > shared.NUMERICAL_TOL:
             index = _worst_index(got, expected)
             hint = _numerical_hint(got, before, after, f, h, kind)
             _fail(f"{_name(fn)} is wrong on {what}: at index {_format_index(index)} the {kind} is "
@@ -338,8 +272,8 @@ def _sparse_run(fn, analytic, seed, what):
         _fail(f"{_name(fn)} used numpy's global random state on {what}: draw the entries with the rng argument.")
     indices, errors = _parts(result, 2, fn, what, ("indices", "errors"))
     indices = _indices(indices, ref.SPARSE_CHECKS, ref.SPARSE_SHAPE, fn, what)
-    return indices, _array(errors if isinstance(errors, np.ndarray) else np.asarray(errors, dtype=object),
-                           (ref.SPARSE_CHECKS,), fn, "errors", what)
+    return indices, _array(fn, errors if isinstance(errors, np.ndarray) else np.asarray(errors, dtype=object),
+                           (ref.SPARSE_CHECKS,), what, "errors")
 
 
 def check_grad_check_sparse(fn):
@@ -428,7 +362,7 @@ def _graph_result(fn, result, what, shapes):
     if not isinstance(grads, dict) or set(grads) != set(shapes):
         keys = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
         _fail(f"{_name(fn)} returned grads = {keys} on {what}; it must be a dict with the keys {sorted(shapes)}.")
-    grads = {k: _array(grads[k], shape, fn, f"grads[{k!r}]", what) for k, shape in shapes.items()}
+    grads = {k: _array(fn, grads[k], shape, what, f"grads[{k!r}]") for k, shape in shapes.items()}
     return _number(value, fn, "f", what), grads
 
 
@@ -469,10 +403,10 @@ def _layer(forward, backward, inputs, names, dout, what):
     """Run a student's layer pair; return (out, grads) validated against the shapes of ``inputs``."""
     __tracebackhide__ = True
     out, cache = _parts(_call(forward, inputs, what, names), 2, forward, what, ("out", "cache"))
-    out = _array(out, dout.shape, forward, "out", what)
+    out = _array(forward, out, dout.shape, what, "out")
     grads = _parts(_call(backward, (dout, cache), what, ("dout",)), len(inputs), backward, what,
                    tuple(f"d{n}" for n in names))
-    return out, [_array(g, np.shape(a), backward, f"d{n}", what) for g, a, n in zip(grads, inputs, names)]
+    return out, [_array(backward, g, np.shape(a), what, f"d{n}") for g, a, n in zip(grads, inputs, names)]
 
 
 def check_affine(forward, backward):
@@ -530,7 +464,7 @@ def _check_scores_loss(fn, reference):
         expected_loss, expected_grad = reference(scores, y)
         _expect_value(fn, "the loss", _number(loss, fn, "loss", what), expected_loss, what,
                       f" (the mean over the N = {N} examples)")
-        _expect_gradient(fn, "dscores", _array(dscores, scores.shape, fn, "dscores", what),
+        _expect_gradient(fn, "dscores", _array(fn, dscores, scores.shape, what, "dscores"),
                          lambda s: reference(s, y)[0], scores, expected_grad, what, num_examples=N)
 
 
@@ -596,13 +530,13 @@ def check_truncation_slopes(forward_slope, centered_slope, roundoff_slope):
 
 
 def check_best_steps(best_h_float64, best_h_float32):
-    """Hidden test: the best steps read off the plot lie within ``STEP_SIZE_FACTOR`` of the measured minima."""
+    """Hidden test: the best steps read off the plot lie within ``STEP_FACTOR`` of the measured minima."""
     __tracebackhide__ = True
     for name, value, dtype in (("best_h_float64", best_h_float64, np.float64),
                                ("best_h_float32", best_h_float32, np.float32)):
-        measured = ref.SWEEP_STEPS[np.argmin(ref.centered_error_curve(dtype))]
+        measured = shared.SWEEP_STEPS[np.argmin(ref.centered_error_curve(dtype))]
         value = _answer(value, name)
-        if not (value > 0 and measured / STEP_SIZE_FACTOR <= value <= measured * STEP_SIZE_FACTOR):
+        if not (value > 0 and measured / shared.STEP_FACTOR <= value <= measured * shared.STEP_FACTOR):
             _fail(f"{name} = {value!r} is not where the centered-difference curve in {np.dtype(dtype).name} has "
                   f"its minimum: read the h of its lowest point off the plot (within a factor of "
-                  f"{STEP_SIZE_FACTOR}).")
+                  f"{shared.STEP_FACTOR}).")

@@ -10,11 +10,14 @@ variable; scores are (N, C) and labels (N,); the two-layer net's penalty is
 ``reg * (sum W1**2 + sum W2**2)``.
 """
 
+from pathlib import Path
+
 import numpy as np
 
-SWEEP_X0 = 1.0
-SWEEP_STEPS = np.logspace(-14, -1, 53)
-"""The notebook's step-size sweep: derivatives of sin at SWEEP_X0 for these steps h."""
+from cs231kit.course import load_course_module
+
+shared = load_course_module("autograder/checks/cases/gradcheck.py", root=Path(__file__).resolve().parents[2])
+"""The tolerances and the step sweep of the assignment."""
 
 
 # ----------------------------------------------------------------------------------- references
@@ -159,15 +162,15 @@ def sigmoid_neuron_gradients_reference(w, x):
 
 
 def centered_error_curve(dtype):
-    """Relative error of the centered difference of sin at ``SWEEP_X0`` in ``dtype``, for each step of SWEEP_STEPS.
+    """Relative error of the centered difference of sin at ``SWEEP_X0`` in ``dtype``, for each step of ``SWEEP_STEPS``.
 
     Returns
     -------
     ndarray of float64, shape (len(SWEEP_STEPS),)
     """
-    x0, steps = dtype(SWEEP_X0), SWEEP_STEPS.astype(dtype)
+    x0, steps = dtype(shared.SWEEP_X0), shared.SWEEP_STEPS.astype(dtype)
     estimate = (np.sin(x0 + steps) - np.sin(x0 - steps)) / (dtype(2) * steps)
-    exact = np.cos(SWEEP_X0)
+    exact = np.cos(shared.SWEEP_X0)
     return np.abs(estimate.astype(np.float64) - exact) / abs(exact)
 
 

@@ -25,30 +25,21 @@ import inspect
 import numbers
 import textwrap
 import types
+from pathlib import Path
 
 import numpy as np
 from scipy.special import logsumexp
 
 from cs231kit import gradcheck
+from cs231kit.course import load_course_module
 
-LOSS_RTOL = 1e-6
-"""Relative tolerance of a student's loss and dW against the reference (both are exact formulas)."""
+_CONTRACT = load_course_module("autograder/checks/contract.py", root=Path(__file__).resolve().parents[2])
+_fail, _name, _call = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.call
+shared = load_course_module("autograder/checks/cases/loss.py", root=Path(__file__).resolve().parents[2])
+"""The hidden inputs and tolerances, shared with the probes of ``autograder/verify/loss.py``."""
+
 ANSWER_ATOL = 1e-2
 """Absolute tolerance of numeric answers to the conceptual questions (2.3 for log 10 is fine)."""
-
-# Hidden cases (N, D, C, reg, seed): N = 1 and C = 2 included, reg = 0 and reg > 0.
-LOSS_CASES = (
-    (1, 4, 3, 0.0, 101),
-    (5, 3, 2, 0.1, 102),
-    (8, 6, 4, 0.05, 103),
-    (1, 5, 2, 0.3, 104),
-    (30, 12, 10, 0.01, 105),
-)
-PROBE_CASE = (8, 6, 4, 0.05, 107)
-"""The input the no-loops test calls the function with, to make sure it is implemented."""
-LARGE_CASE = (200, 50, 10, 0.002, 106)
-"""An extra, larger case for the vectorised versions only (the naive ones are slow)."""
-PENALTY_CASES = (((3, 2), 0.5, 201), ((7, 10), 0.0, 202), ((1, 1), 2.0, 203), ((20, 5), 1e-3, 204))
 STABLE_OFFSETS = (1000.0, -1000.0, "mixed")
 """Score offsets of the stability cases: every row near +1000, every row near -1000, or half and half."""
 LOOP_NODES = {
@@ -62,11 +53,7 @@ LOOP_NODES = {
 }
 LOOP_CALLS = {"vectorize", "apply_along_axis", "frompyfunc", "map"}
 """Calls that hide a Python-level loop over the elements."""
-
-
-def _fail(message, cause=None):
-    """Raise the AssertionError a student sees (the only frame of this file a traceback shows)."""
-    raise AssertionError(message) from cause
+NEW_ARRAYS = "Work on new arrays (e.g. scores = X @ W, W2 = W * W), never assign into an input."
 
 
 # ----------------------------------------------------------------------------------- references
@@ -148,15 +135,6 @@ def l1_penalty_reference(W, reg):
 # ---------------------------------------------------------------------------------------- cases
 
 
-def loss_case(N, D, C, reg, seed):
-    """Seeded float64 inputs ``(W, X, y, reg)``: scores of order 1, so some SVM margins are active."""
-    rng = np.random.default_rng(seed)
-    W = rng.standard_normal((D, C)) / np.sqrt(D)
-    X = rng.standard_normal((N, D))
-    y = rng.integers(0, C, size=N)
-    return W, X, y, reg
-
-
 def stable_case(offset, seed=301, N=12, D=6, C=5):
     """Inputs whose scores are ``offset`` (±1000) plus terms of order 1; the last column of X is the bias.
 
@@ -179,22 +157,10 @@ def _describe_case(index, total, W, X, reg):
 # ------------------------------------------------------------------------------------- contract
 
 
-def _call(fn, args, what):
-    """Call ``fn(*args)`` on copies; fail clearly if it raises or mutates its inputs."""
+def _call_loss(fn, args, what):
+    """``fn(W, X, y, reg)`` or ``fn(W, reg)`` under the checks' contract (naming W, X and y if it modifies one)."""
     __tracebackhide__ = True
-    copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        result = fn(*copies)
-    except Exception as error:  # a student's exception becomes a readable failure, chained
-        _fail(f"{_name(fn)} raised {type(error).__name__} on {what}: {error}", cause=error)
-    names = ("W", "X", "y") if len(args) == 4 else ("W",)
-    for name, original, passed in zip(names, args, copies):
-        if not np.array_equal(original, passed, equal_nan=True):
-            _fail(
-                f"{_name(fn)} modified its input {name} in place on {what}. Work on new arrays "
-                f"(e.g. scores = X @ W, W2 = W * W), never assign into {name}."
-            )
-    return result
+    return _call(fn, args, what, ("W", "X", "y")[:len(args) - 1], advice=NEW_ARRAYS)
 
 
 def _pair(fn, result, W, what):
@@ -217,10 +183,6 @@ def _pair(fn, result, W, what):
     return value, dW.astype(np.float64)
 
 
-def _name(fn):
-    return getattr(fn, "__name__", "your function")
-
-
 def _worst_entry(got, expected):
     """Index, expected and got value of the entry with the largest absolute difference."""
     diff = np.abs(np.nan_to_num(got - expected, nan=np.inf))
@@ -232,7 +194,7 @@ def _format_index(index):
     return "[" + ", ".join(str(i) for i in index) + "]"
 
 
-def _allclose(got, expected, rtol=LOSS_RTOL):
+def _allclose(got, expected, rtol=shared.LOSS_RTOL):
     """``|got - expected| <= rtol * (|expected| + scale)`` elementwise, scale = max |expected| (at least 1)."""
     got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
@@ -279,7 +241,7 @@ def _compare_loss(fn, kind, loss, expected, W, X, reg, what):
 @functools.lru_cache(maxsize=None)
 def _numerical_reference_gradient(reference, case):
     """Centered differences of the reference loss at a hidden case (the same for every submission)."""
-    W, X, y, reg = loss_case(*case)
+    W, X, y, reg = shared.loss_case(*case)
     return gradcheck.numerical_gradient(lambda W_: reference(W_, X, y, reg)[0], W.copy())
 
 
@@ -290,7 +252,7 @@ def _compare_gradient(fn, reference, dW, case, what):
     against the reference loss, whose hint names the likely bug (sign, 1/N, regularisation, ...).
     """
     __tracebackhide__ = True
-    W, X, y, reg = loss_case(*case)
+    W, X, y, reg = shared.loss_case(*case)
     expected = reference(W, X, y, reg)[1]
     numerical = _numerical_reference_gradient(reference, case)
     if (np.all(np.isfinite(dW)) and _allclose(dW, expected)
@@ -312,9 +274,9 @@ def _check_loss_function(fn, kind, reference, cases):
     """Contract, loss value and gradient of ``fn`` on every case, against ``reference``."""
     __tracebackhide__ = True
     for k, case in enumerate(cases):
-        W, X, y, reg = loss_case(*case)
+        W, X, y, reg = shared.loss_case(*case)
         what = _describe_case(k, len(cases), W, X, reg)
-        loss, dW = _pair(fn, _call(fn, (W, X, y, reg), what), W, what)
+        loss, dW = _pair(fn, _call_loss(fn, (W, X, y, reg), what), W, what)
         _compare_loss(fn, kind, loss, reference(W, X, y, reg)[0], W, X, reg, what)
         _compare_gradient(fn, reference, dW, case, what)
 
@@ -325,25 +287,25 @@ def _check_loss_function(fn, kind, reference, cases):
 def check_svm_loss_naive(fn):
     """Hidden test of ``svm_loss_naive``: contract, loss and dW on small random cases."""
     __tracebackhide__ = True
-    _check_loss_function(fn, "svm", svm_loss_reference, LOSS_CASES)
+    _check_loss_function(fn, "svm", svm_loss_reference, shared.LOSS_CASES)
 
 
 def check_svm_loss_vectorized(fn):
     """Hidden test of ``svm_loss_vectorized``: contract, loss and dW, including a larger case."""
     __tracebackhide__ = True
-    _check_loss_function(fn, "svm", svm_loss_reference, LOSS_CASES + (LARGE_CASE,))
+    _check_loss_function(fn, "svm", svm_loss_reference, shared.LOSS_CASES + (shared.LARGE_CASE,))
 
 
 def check_softmax_loss_naive(fn):
     """Hidden test of ``softmax_loss_naive``: contract, loss and dW on small random cases."""
     __tracebackhide__ = True
-    _check_loss_function(fn, "softmax", softmax_loss_reference, LOSS_CASES)
+    _check_loss_function(fn, "softmax", softmax_loss_reference, shared.LOSS_CASES)
 
 
 def check_softmax_loss_vectorized(fn):
     """Hidden test of ``softmax_loss_vectorized``: contract, loss and dW, including a larger case."""
     __tracebackhide__ = True
-    _check_loss_function(fn, "softmax", softmax_loss_reference, LOSS_CASES + (LARGE_CASE,))
+    _check_loss_function(fn, "softmax", softmax_loss_reference, shared.LOSS_CASES + (shared.LARGE_CASE,))
 
 
 def _without_offset(W, X):
@@ -365,7 +327,7 @@ def check_softmax_stable(fn):
     for offset in STABLE_OFFSETS:
         W, X, y, reg = stable_case(offset)
         what = f"scores near {offset:+g}" if offset != "mixed" else "scores near +1000 in some rows, -1000 in others"
-        loss, dW = _pair(fn, _call(fn, (W, X, y, reg), what), W, what)
+        loss, dW = _pair(fn, _call_loss(fn, (W, X, y, reg), what), W, what)
         expected_loss = softmax_loss_reference(W, X, y, reg)[0]
         if not (np.isfinite(loss) and np.all(np.isfinite(dW))):
             _fail(
@@ -379,7 +341,7 @@ def check_softmax_stable(fn):
                 f"{_name(fn)}: with {what} the loss is finite but wrong: expected {expected_loss:.10g}, got "
                 f"{loss:.10g}. Shifting all scores of a row by a constant must not change the loss."
             )
-        moderate = _pair(fn, _call(fn, (_without_offset(W, X), X, y, reg), what + " minus the offset"), W, what)[1]
+        moderate = _pair(fn, _call_loss(fn, (_without_offset(W, X), X, y, reg), what + " minus the offset"), W, what)[1]
         if not _allclose(dW, moderate):
             index, want, got = _worst_entry(dW, moderate)
             _fail(
@@ -450,9 +412,9 @@ def check_no_python_loops(fn):
             + "\nReplace them by whole-array numpy operations (broadcasting, fancy indexing such as "
             "scores[np.arange(N), y], matrix products)."
         )
-    W, X, y, reg = loss_case(*PROBE_CASE)
+    W, X, y, reg = shared.loss_case(*shared.LOOP_CASES[0])
     what = "a small input (the no-loops test needs a function that runs)"
-    _pair(fn, _call(fn, (W, X, y, reg), what), W, what)
+    _pair(fn, _call_loss(fn, (W, X, y, reg), what), W, what)
 
 
 def _check_penalty(fn, reference, cases, *, zero_subgradient_ok=False):
@@ -463,14 +425,14 @@ def _check_penalty(fn, reference, cases, *, zero_subgradient_ok=False):
         W = rng.standard_normal(shape)
         W[rng.random(shape) < 0.2] = 0.0  # exact zeros: where |w| has its kink
         what = f"hidden case {k + 1} of {len(cases)} (W of shape {shape}, reg={reg:g})"
-        value, dW = _pair(fn, _call(fn, (W, reg), what), W, what)
+        value, dW = _pair(fn, _call_loss(fn, (W, reg), what), W, what)
         expected_value, expected_dW = reference(W, reg)
         if not (np.isfinite(value) and _allclose(value, expected_value)):
             _fail(f"{_name(fn)}: the penalty is wrong on {what}: expected {expected_value:.10g}, "
                                  f"got {value:.10g}.")
-        ok = np.abs(dW - expected_dW) <= LOSS_RTOL * (np.abs(expected_dW) + 1.0)
+        ok = np.abs(dW - expected_dW) <= shared.LOSS_RTOL * (np.abs(expected_dW) + 1.0)
         if zero_subgradient_ok:  # any subgradient in [-reg, reg] is right where w = 0
-            ok |= (W == 0) & (np.abs(dW) <= reg * (1 + LOSS_RTOL))
+            ok |= (W == 0) & (np.abs(dW) <= reg * (1 + shared.LOSS_RTOL))
         if not ok.all():
             index = tuple(int(i) for i in np.argwhere(~ok)[0])
             extra = " (there W is 0: any value in [-reg, reg] is a valid subgradient)" if W[index] == 0 else ""
@@ -484,13 +446,13 @@ def _check_penalty(fn, reference, cases, *, zero_subgradient_ok=False):
 def check_l2_penalty(fn):
     """Hidden test of ``l2_penalty(W, reg) -> (reg * sum(W**2), 2 * reg * W)``."""
     __tracebackhide__ = True
-    _check_penalty(fn, l2_penalty_reference, PENALTY_CASES)
+    _check_penalty(fn, l2_penalty_reference, shared.PENALTY_CASES)
 
 
 def check_l1_penalty(fn):
     """Hidden test of ``l1_penalty(W, reg) -> (reg * sum(|W|), a subgradient)``, with exact zeros in W."""
     __tracebackhide__ = True
-    _check_penalty(fn, l1_penalty_reference, PENALTY_CASES, zero_subgradient_ok=True)
+    _check_penalty(fn, l1_penalty_reference, shared.PENALTY_CASES, zero_subgradient_ok=True)
 
 
 # ----------------------------------------------------------------------------- numeric answers

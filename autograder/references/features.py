@@ -1,16 +1,22 @@
 """Trusted probe inputs of the ``features`` assignment that take a reference to compute (grader only).
 
 No sandboxed process reads this folder (the kernel sees ``autograder/checks/``, the verification
-child ``autograder/verify/``): the grader computes the arrays here and sends them to the child,
-which passes them to the student's functions (see ``cs231kit.grading.verify.trusted_inputs``).
+child ``autograder/verify/`` and ``autograder/checks/cases/``): the grader computes the arrays here
+and sends them to the child, which passes them to the student's functions (see
+``cs231kit.grading.verify.trusted_inputs``).
 
 The input of each HOG stage is the reference's output of the stage before, so that a bug in one
 stage fails only the tests of that stage and of ``hog_features``.
 """
 
+from pathlib import Path
+
 import numpy as np
 
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
+from cs231kit.course import load_course_module
+
+shared = load_course_module("autograder/checks/cases/features.py", root=Path(__file__).resolve().parents[2])
+"""The hidden inputs and tolerances of the assignment (its luma weights)."""
 
 
 def stage_inputs(images):
@@ -27,7 +33,7 @@ def stage_inputs(images):
         "cells": (cell histograms,)}``: argument tuples of float64 arrays.
     """
     gray = images.astype(np.float64)
-    gray = gray if gray.ndim == 3 else gray @ LUMA_WEIGHTS
+    gray = gray if gray.ndim == 3 else gray @ shared.LUMA_WEIGHTS
     g_row, g_col = np.zeros_like(gray), np.zeros_like(gray)
     g_row[:, 1:-1, :] = gray[:, 2:, :] - gray[:, :-2, :]
     g_col[:, :, 1:-1] = gray[:, :, 2:] - gray[:, :, :-2]

@@ -2,7 +2,8 @@
 
 Each probe mirrors what its test cells check, on inputs of the same kind, and runs in the sandbox
 for the student's code and for the reference alike. This file is visible to the sandbox (it holds
-no reference implementation); ``autograder/checks/`` is not.
+no reference implementation); ``autograder/checks/`` is not, but for the inputs it shares with the
+checks, ``autograder/checks/cases/``.
 
 - A visible test's probe calls the function on the test's own hand-made inputs. Where the test
   asserts a property rather than values (features in [0, 1], an edge's energy in bin 6, an inertia
@@ -18,35 +19,25 @@ no reference implementation); ``autograder/checks/`` is not.
   hidden test accepts either bin, and two correct histograms would differ (see ``hue_safe_pixels``).
 """
 
+from pathlib import Path
+
 import numpy as np
 
-from cs231kit.grading.verify import InKernelOnly, Probe, line_counts
+from cs231kit.course import load_course_module
+from cs231kit.grading.probing import line_counts
+from cs231kit.grading.verify import InKernelOnly, Probe
+
+shared = load_course_module("autograder/checks/cases/features.py", root=Path(__file__).resolve().parents[2])
+"""The hidden inputs and tolerances, shared with the hidden checks of ``autograder/checks/features.py``."""
 
 SEED = 0  # the notebook's SEED, which its visible tests pass to the functions that take a generator
 EXACT = dict(rtol=1e-9, atol=1e-9)     # the hidden checks' tolerance for values computed with one formula
 CLOSE = dict(rtol=1e-8, atol=1e-8)     # the notebook's check_close
 ISCLOSE = dict(rtol=1e-5, atol=1e-8)   # np.isclose / np.allclose defaults, used by some visible asserts
-ANGLE_ATOL = 1e-7                      # degrees, modulo 180 (see folded_orientation)
-HOG_ATOL = 1e-6                        # the hidden HOG check's tolerance (scikit-image's float32 sums)
 
-# (N, H, W, colour?, dtype, seed): RGB and grey, uint8 and float, square and not, leftover pixels.
-# They separate: uint8 arithmetic that wraps (uint8 cases); RGB weights applied to a grey batch
-# (grey case); rows and columns swapped (H != W); cells that include the leftover pixels beyond a
-# multiple of 8 (35 x 29, 48 x 17); a batch axis dropped or squeezed (N = 1 next to N > 1).
-IMAGE_CASES = ((3, 32, 32, True, "uint8", 101), (2, 24, 40, True, "float64", 102), (4, 16, 16, False, "float64", 103),
-               (1, 35, 29, True, "uint8", 104), (2, 48, 17, False, "uint8", 105))
 HUE_BINS = (10, 7)
 SOLID_COLOURS = ((255, 0, 0), (200, 200, 0), (0, 90, 0), (10, 10, 250), (128, 128, 128))  # red ... grey
 PRIMARIES = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (200, 200, 200))
-PATCH_CASES = ((5, 2, 8, 131), (40, 3, 6, 132), (1, 1, 4, 133))            # (num_patches, N, patch_size, seed)
-# (N, D, k, iters, seed). They separate: another initialisation than X[rng.choice(N, k, replace=False)]
-# (every case); inertia measured after the update instead of before it (iters > 1); a centroid update
-# that is not the mean of its points (unequal blobs); k = N, where every point is a centroid and the
-# inertia after the first update is 0; and the empty-cluster case below.
-KMEANS_CASES = ((60, 2, 3, 5, 121), (200, 8, 10, 8, 122), (31, 5, 31, 3, 123), (500, 16, 25, 10, 124))  # k = N
-BOW_CASES = ((3, 32, 32, 8, 4, 12, 141), (2, 20, 28, 6, 2, 5, 142), (1, 16, 16, 8, 8, 3, 143))  # N H W p s k seed
-
-LOOP_SIZES, LOOP_SLACK = (2, 20), 10  # the hidden no-loop test's batch sizes and allowance of extra lines
 HOG_TWINS = ("skimage.feature.hog",)  # the library HOG the students' stages are compared with, not theirs to call
 
 # Test cells that no probe backs, and why.
@@ -82,16 +73,6 @@ def random_images(N, H, W, colour, dtype, seed):
     return hue_safe_pixels(rng, (N, H, W)) if colour else rng.integers(0, 256, size=(N, H, W), dtype=np.uint8)
 
 
-def edge_images(colours=((250, 40, 90), (30, 200, 60), (255, 255, 255))):
-    """uint8 RGB 32x32 images, each black but for one colour on one side of an edge: a diagonal (bright
-    above it), a vertical (bright on the left) and a horizontal one (bright below), in that order."""
-    rows, cols = np.mgrid[:32, :32]
-    images = np.zeros((len(colours), 32, 32, 3), dtype=np.uint8)
-    for image, mask, colour in zip(images, (cols > rows, cols < 13, rows >= 20), colours):
-        image[mask] = colour
-    return images
-
-
 def solid_images(colours, size=(4, 6)):
     """(len(colours), *size, 3) uint8 images, each filled with one colour."""
     return np.array([np.full((*size, 3), colour, dtype=np.uint8) for colour in colours])
@@ -99,7 +80,7 @@ def solid_images(colours, size=(4, 6)):
 
 def image_cases():
     """The batches of the hidden-test probes: the random cases, then the single-edge images."""
-    return [random_images(*case) for case in IMAGE_CASES] + [edge_images()]
+    return [random_images(*case) for case in shared.PROBE_IMAGE_CASES] + [shared.edge_images()]
 
 
 STAGE_ARITY = {"gray": 1, "gradients": 2, "polar": 2, "cells": 1}
@@ -117,19 +98,15 @@ def brightness_case():
     return random_images(2, 32, 32, True, "float64", 110) * 0.8
 
 
-def blobs(N, D, k, iters, seed):
-    """``(X, k, iters, rng)``: N float64 points around three random centres, and a seeded generator."""
-    rng = np.random.default_rng(seed)
-    X = 6 * rng.standard_normal((3, D))[rng.integers(0, 3, size=N)] + rng.standard_normal((N, D))
-    return X, k, iters, np.random.default_rng(seed + 1000)
+def kmeans_cases():
+    """The hidden kmeans cases ``(X, k, iters, seed)``: the blobs of every case, then the empty cluster."""
+    return [shared.kmeans_case(*case) for case in shared.PROBE_KMEANS_CASES] + [shared.empty_cluster_case()]
 
 
-def empty_cluster_case():
-    """Twelve equal points (away from the origin) and four others; the generator draws two of the equal
-    ones as initial centroids, so one cluster is empty from the first update (the hidden test's case:
-    a centroid reset to zero or left NaN ends elsewhere than one that keeps its place)."""
-    X = np.vstack([np.tile((-3.0, 5.0), (12, 1)), np.random.default_rng(5).normal(10, 1, size=(4, 2))])
-    return X, 4, 4, np.random.default_rng(7)
+def with_generator(case):
+    """A kmeans case ``(X, k, iters, seed)`` with the generator of that seed in place of the seed."""
+    X, k, iters, seed = case
+    return X, k, iters, np.random.default_rng(seed)
 
 
 def bow_case(N, H, W, patch_size, stride, k, seed):
@@ -294,7 +271,7 @@ def hog_features_visible(definitions):
     """Random images: finite floats in [0, 1]; the diagonal edge: bin 6 holds most of the energy."""
     fn = definitions["hog_features"]
     features = fn(random_images(5, 32, 32, True, "uint8", 107))
-    energy = (as_floats(fn(edge_images(((230, 40, 60),)))).reshape(3, 3, 2, 2, 9) ** 2).sum(axis=(0, 1, 2, 3))
+    energy = (as_floats(fn(shared.edge_images(((230, 40, 60),)))).reshape(3, 3, 2, 2, 9) ** 2).sum(axis=(0, 1, 2, 3))
     return {"is_array": is_float_array(features, (5, 324)),
             "in_unit_range": int(as_floats(features).min() >= 0 and as_floats(features).max() <= 1),
             "edge_in_bin_6": int(energy.argmax() == 6 and energy[6] > 0.8 * energy.sum())}
@@ -371,7 +348,7 @@ def hog_hidden(definitions):
 def hog_lines(definitions):
     """The Python lines ``hog_features`` runs for batches of 2 and 20 RGB images, and its features."""
     return line_counts(definitions, "hog_features",
-                       [(random_images(n, 32, 32, True, "uint8", 63),) for n in LOOP_SIZES])
+                       [(random_images(n, 32, 32, True, "uint8", 63),) for n in shared.LOOP_SIZES])
 
 
 def kmeans_outputs(result, X, k, iters, rng):
@@ -391,7 +368,7 @@ def feature_matrices_outputs(result, *args):
 def patch_cases():
     """``(images, num_patches, patch_size, rng)`` of every patch case (32x32 RGB uint8 images)."""
     return [(random_images(N, 32, 32, True, "uint8", seed), num_patches, size, np.random.default_rng(seed))
-            for num_patches, N, size, seed in PATCH_CASES]
+            for num_patches, N, size, seed in shared.PROBE_PATCH_CASES]
 
 
 # The hidden tests of the HOG stages feed each stage the reference output of the stage before it.
@@ -400,9 +377,8 @@ GRADIENTS_HIDDEN = hidden_cases("image_gradients", stage_cases("gray"), named_pa
 POLAR_HIDDEN = hidden_cases("gradient_magnitude_orientation", stage_cases("gradients"), folded_orientation)
 CELLS_HIDDEN = hidden_cases("cell_histograms", stage_cases("polar"))
 BLOCKS_HIDDEN = hidden_cases("block_normalize", stage_cases("cells"))
-KMEANS_HIDDEN = hidden_cases("kmeans", lambda _: [blobs(*case) for case in KMEANS_CASES] + [empty_cluster_case()],
-                             kmeans_outputs)
-BOW_HIDDEN = hidden_cases("bow_features", lambda _: [bow_case(*case) for case in BOW_CASES])
+KMEANS_HIDDEN = hidden_cases("kmeans", lambda _: [with_generator(case) for case in kmeans_cases()], kmeans_outputs)
+BOW_HIDDEN = hidden_cases("bow_features", lambda _: [bow_case(*case) for case in shared.PROBE_BOW_CASES])
 MATRICES_HIDDEN = hidden_cases("build_feature_matrices", lambda _: [feature_blocks()], feature_matrices_outputs)
 
 PROBES = (
@@ -424,7 +400,8 @@ PROBES = (
     Probe("gradient_magnitude_orientation: magnitude against the reference", ("test_orientation_hidden",),
           POLAR_HIDDEN, reference_keys=("magnitude", "inputs_modified"), **EXACT),
     Probe("gradient_magnitude_orientation: orientation modulo 180 against the reference", ("test_orientation_hidden",),
-          POLAR_HIDDEN, reference_keys=("orientation_cos", "orientation_sin", "outside"), rtol=0.0, atol=ANGLE_ATOL),
+          POLAR_HIDDEN, reference_keys=("orientation_cos", "orientation_sin", "outside"), rtol=0.0,
+          atol=shared.ANGLE_ATOL),
     Probe("cell_histograms on a 45-degree image", ("test_cell_histograms_visible",), cell_histograms_visible, **CLOSE),
     Probe("cell_histograms against the reference", ("test_cell_histograms_hidden",), CELLS_HIDDEN, **EXACT),
     Probe("block_normalize: a uniform block", ("test_block_normalize_visible",), block_normalize_visible,
@@ -435,10 +412,10 @@ PROBES = (
     Probe("hog_features: range and a diagonal edge", ("test_hog_features_visible",), hog_features_visible,
           course_twins=HOG_TWINS),
     Probe("hog_features against the reference and on a brighter copy", ("test_hog_features_hidden",), hog_hidden,
-          rtol=0.0, atol=HOG_ATOL, course_twins=HOG_TWINS),
-    Probe(f"hog_features on {LOOP_SIZES[0]} and on {LOOP_SIZES[1]} images (Python lines run)",
+          rtol=0.0, atol=shared.HOG_ATOL, course_twins=HOG_TWINS),
+    Probe(f"hog_features on {shared.LOOP_SIZES[0]} and on {shared.LOOP_SIZES[1]} images (Python lines run)",
           ("test_hog_no_per_image_loop",), hog_lines, reference_keys=(), course_twins=HOG_TWINS,
-          loop_slack=LOOP_SLACK),
+          loop_slack=shared.LOOP_SLACK),
     Probe("extract_random_patches on a ramp and with a repeated seed", ("test_patches_visible",), patches_visible,
           **CLOSE),
     Probe("extract_random_patches against the reference", ("test_patches_hidden",),

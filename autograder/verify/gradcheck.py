@@ -3,7 +3,8 @@
 Each probe mirrors what its test cells check, on inputs of the same kind, and runs in the sandbox
 for the student's code and for the reference alike: the probe of a visible test uses that test's
 own inputs; the probe of a hidden test, inputs built here like those of the hidden check. This file
-is visible to the sandbox (it holds no reference implementation); ``autograder/checks/`` is not.
+is visible to the sandbox (it holds no reference implementation); ``autograder/checks/`` is not, but
+for the inputs it shares with the checks, ``autograder/checks/cases/``.
 
 Three habits run through it:
 
@@ -20,19 +21,23 @@ Three habits run through it:
 
 import copy
 import numbers
+from pathlib import Path
 
 import numpy as np
 
-from cs231kit.grading.verify import Probe, gradient_samples
+from cs231kit.course import load_course_module
+from cs231kit.grading.probing import gradient_samples
+from cs231kit.grading.verify import Probe
+
+shared = load_course_module("autograder/checks/cases/gradcheck.py", root=Path(__file__).resolve().parents[2])
+"""The tolerances and the step sweep, shared with the hidden checks of ``autograder/checks/gradcheck.py``."""
 
 SEED = 0
 """The notebook's seed: the visible tests' inputs are rebuilt from it."""
-VALUE_RTOL, GRADIENT_RTOL = 1e-7, 1e-6
-"""The hidden checks' tolerances for forward values and for gradients."""
 SCALE = 10.0
 """At least ``max(1, max |e|)`` of every array the hidden probes compare (the largest is about 4, in
 the affine layer); probes of scalars and of arrays whose entries stay below 1 use 1."""
-NUMERICAL_RTOL = 2e-7
+NUMERICAL_RTOL = 2 * shared.NUMERICAL_TOL
 """The hidden checks' ``relative_error <= 1e-7`` against trusted finite differences (the reference's
 are within 1e-11 of them)."""
 ISCLOSE = {"rtol": 1e-5, "atol": 1e-8}
@@ -199,17 +204,11 @@ def answers(*names):
     return lambda namespace: {name: _number(namespace[name]) for name in names}
 
 
-SWEEP_STEPS = np.logspace(-14, -1, 53)
-"""The notebook's sweep: centered differences of sin at 1 for these steps."""
-STEP_FACTOR = 30
-"""A best step passes within this factor of the measured one."""
-
-
 def measured_best_step(dtype):
     """The step of the sweep where the centered difference of sin at 1, in ``dtype``, errs least."""
-    x0, steps = dtype(1.0), SWEEP_STEPS.astype(dtype)
+    x0, steps = dtype(shared.SWEEP_X0), shared.SWEEP_STEPS.astype(dtype)
     estimate = (np.sin(x0 + steps) - np.sin(x0 - steps)) / (dtype(2) * steps)
-    return SWEEP_STEPS[np.argmin(np.abs(estimate.astype(np.float64) - np.cos(1.0)))]
+    return shared.SWEEP_STEPS[np.argmin(np.abs(estimate.astype(np.float64) - np.cos(shared.SWEEP_X0)))]
 
 
 def best_steps(namespace):
@@ -218,7 +217,7 @@ def best_steps(namespace):
     for name, dtype in (("best_h_float64", np.float64), ("best_h_float32", np.float32)):
         value = float(_number(namespace[name]))
         _require(value > 0, f"{name} must be positive")
-        centre, width = np.log10(measured_best_step(dtype)), np.log10(STEP_FACTOR)
+        centre, width = np.log10(measured_best_step(dtype)), np.log10(shared.STEP_FACTOR)
         outputs[name] = _outside(np.log10(value), centre - width, centre + width)
     return outputs
 
@@ -549,10 +548,11 @@ def net_hidden(namespace):
 
 
 def values_and_gradients(name, tests, run, scale=SCALE):
-    """The two probes of a hidden check: forward values to VALUE_RTOL, gradients to GRADIENT_RTOL."""
-    return (Probe(f"{name}: values", tests, run, reference_keys=VALUE_KEYS, **like_hidden_checks(VALUE_RTOL, scale)),
+    """The two probes of a hidden check: forward values to ``VALUE_RTOL``, gradients to ``GRADIENT_RTOL``."""
+    return (Probe(f"{name}: values", tests, run, reference_keys=VALUE_KEYS,
+                  **like_hidden_checks(shared.VALUE_RTOL, scale)),
             Probe(f"{name}: gradients", tests, run, reference_keys=GRADIENT_KEYS,
-                  **like_hidden_checks(GRADIENT_RTOL, scale)))
+                  **like_hidden_checks(shared.GRADIENT_RTOL, scale)))
 
 
 def _visible_and_hidden(prefix, visible_run, hidden_run, visible_tolerance, scale=SCALE):

@@ -2,22 +2,20 @@
 
 Each probe mirrors what its test cells check, on inputs of the same kind, and runs in the sandbox
 for the student's code and for the reference alike. This file is visible to the sandbox (it holds
-no reference implementation); ``autograder/checks/`` is not.
+no reference implementation); ``autograder/checks/`` is not, but for the inputs it shares with the
+checks, ``autograder/checks/cases/``.
 """
+
+from pathlib import Path
 
 import numpy as np
 
-from cs231kit.grading.verify import InKernelOnly, Probe, gradient_samples, line_counts
+from cs231kit.course import load_course_module
+from cs231kit.grading.probing import gradient_samples, line_counts
+from cs231kit.grading.verify import InKernelOnly, Probe
 
-LECTURE_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
-LECTURE_LABELS = np.array([0, 1, 2])
-# (N, D, C, reg, seed): N = 1 and C = 2 included, reg = 0 and reg > 0, one larger batch.
-# What each separates from the right answer: N > 1 a sum not divided by N (and N = 1 an average over
-# the wrong axis); reg > 0 a missing or halved penalty gradient 2 reg W (reg = 0 hides it); C = 2 a
-# margin counted for the correct class; the larger batch an index that only works for small N or C.
-LOSS_CASES = ((5, 4, 3, 0.0, 11), (1, 6, 2, 0.5, 12), (9, 5, 4, 0.1, 13), (64, 30, 10, 1e-3, 14))
-PENALTY_CASES = (((3, 2), 0.5, 21), ((7, 10), 0.0, 22), ((1, 1), 2.0, 23), ((20, 5), 1e-3, 24))
-LOSS_RTOL = 1e-6
+shared = load_course_module("autograder/checks/cases/loss.py", root=Path(__file__).resolve().parents[2])
+"""The hidden inputs and tolerances, shared with the hidden checks of ``autograder/checks/loss.py``."""
 
 # Test cells that no probe backs, and why.
 TRAINING_RUN = "the accuracy of the notebook's own tuning run (training is not repeated out of process)"
@@ -25,23 +23,15 @@ IN_KERNEL_ONLY = {
     "test_svm_val_accuracy": InKernelOnly(TRAINING_RUN, ("svm_loss_vectorized: gradient against its own loss",)),
     "test_softmax_val_accuracy": InKernelOnly(TRAINING_RUN, ("softmax_loss_vectorized: gradient against its own loss",)),
 }
-LOOP_CASES = ((8, 6, 4, 0.05, 107), (64, 20, 10, 0.05, 108))
-"""A vectorised loss runs the same Python lines whatever N, D and C: a loop over any of them does not."""
 LOOP_SLACK = 2
-
-
-def loss_case(N, D, C, reg, seed):
-    """Seeded float64 ``(W, X, y, reg)`` with scores of order 1 (some SVM margins active)."""
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((D, C)) / np.sqrt(D), rng.standard_normal((N, D)), rng.integers(0, C, size=N), reg
 
 
 def lecture_losses(name):
     """The lecture's three images alone, then together (reg = 0): the loss of each call."""
     def run(namespace):
-        fn = namespace[name]
-        singles = [fn(LECTURE_SCORES.copy(), np.eye(3)[i:i + 1], LECTURE_LABELS[i:i + 1], 0.0)[0] for i in range(3)]
-        return {"loss": [*singles, fn(LECTURE_SCORES.copy(), np.eye(3), LECTURE_LABELS.copy(), 0.0)[0]]}
+        fn, scores, labels = namespace[name], shared.LECTURE_SCORES, shared.LECTURE_LABELS
+        singles = [fn(scores.copy(), np.eye(3)[i:i + 1], labels[i:i + 1], 0.0)[0] for i in range(3)]
+        return {"loss": [*singles, fn(scores.copy(), np.eye(3), labels.copy(), 0.0)[0]]}
     return run
 
 
@@ -49,17 +39,17 @@ def own_gradient(name):
     """dW against centred differences of the function's own loss, reg = 0 and reg = 0.5."""
     def run(namespace):
         rng = np.random.default_rng(31)
-        W, X, y, _ = loss_case(12, 7, 4, 0.0, 32)
+        W, X, y, _ = shared.loss_case(12, 7, 4, 0.0, 32)
         return {f"reg{reg:g}": gradient_samples(namespace[name], W, (X, y, reg), rng) for reg in (0.0, 0.5)}
     return run
 
 
-def against_reference(name, cases=LOSS_CASES):
+def against_reference(name, cases=shared.PROBE_LOSS_CASES):
     """Loss, dW and the untouched W on each case, plus gradient samples."""
     def run(namespace):
         rng = np.random.default_rng(41)
         return {f"case{i}": gradient_samples(namespace[name], W, (X, y, reg), rng)
-                for i, (W, X, y, reg) in enumerate(loss_case(*case) for case in cases)}
+                for i, (W, X, y, reg) in enumerate(shared.loss_case(*case) for case in cases)}
     return run
 
 
@@ -69,7 +59,7 @@ def stable_scores(name):
         fn, outputs = namespace[name], {}
         for label, signs in (("plus", 1.0), ("minus", -1.0), ("mixed", None)):
             rng = np.random.default_rng(51)
-            W, X, y, _ = loss_case(12, 6, 5, 0.0, 52)
+            W, X, y, _ = shared.loss_case(12, 6, 5, 0.0, 52)
             X[:, -1] = np.where(np.arange(12) % 2 == 0, 1.0, -1.0) if signs is None else signs
             W[-1, :] = 1000.0 + rng.standard_normal(5)
             loss, dW = fn(W.copy(), X.copy(), y.copy(), 0.0)
@@ -95,7 +85,7 @@ def penalties(name, cases):
 
 def random_penalty_cases():
     """Random W (no exact zeros, away from the L1 kink) of several shapes, reg = 0 included."""
-    return [(np.random.default_rng(seed).standard_normal(shape), reg) for shape, reg, seed in PENALTY_CASES]
+    return [(np.random.default_rng(seed).standard_normal(shape), reg) for shape, reg, seed in shared.PROBE_PENALTY_CASES]
 
 
 # The lecture's weights w1, w2 (reg = 1), then random weights with reg = 0.7, as in the visible tests.
@@ -115,15 +105,17 @@ def _loss_probes(name, tests_prefix, stable=False):
               rtol=1e-5),
         Probe(f"{name}: gradient against its own loss", (f"{tests_prefix}_gradient",), own_gradient(name),
               reference_keys=()),
-        Probe(f"{name} against the reference", (f"{tests_prefix}_hidden",), against_reference(name), rtol=LOSS_RTOL),
+        Probe(f"{name} against the reference", (f"{tests_prefix}_hidden",), against_reference(name),
+              rtol=shared.LOSS_RTOL),
     ]
     if name.endswith("_vectorized"):
         probes.append(Probe(f"{name} on two sizes (Python lines run)", (f"{tests_prefix}_no_loops",),
-                            lambda definitions: line_counts(definitions, name, [loss_case(*c) for c in LOOP_CASES]),
+                            lambda definitions: line_counts(definitions, name,
+                                                            [shared.loss_case(*c) for c in shared.LOOP_CASES]),
                             reference_keys=(), loop_slack=LOOP_SLACK))
     if stable:
         probes.append(Probe(f"{name} with scores near ±1000", (f"{tests_prefix}_stable",), stable_scores(name),
-                            rtol=LOSS_RTOL, atol=1e-6))
+                            rtol=shared.LOSS_RTOL, atol=1e-6))
     return probes
 
 

@@ -2,7 +2,8 @@
 
 Each probe mirrors what its test cells check, on inputs of the same kind, and runs in the sandbox
 for the student's code and for the reference alike. This file is visible to the sandbox (it holds
-no reference implementation); ``autograder/checks/`` is not.
+no reference implementation); ``autograder/checks/`` is not, but for the inputs it shares with the
+checks, ``autograder/checks/cases/``.
 
 - Update rules: the notebook's own steps (visible tests), and five consecutive steps threading the
   rule's state with the hidden tests' hyperparameters, the defaults, float32 inputs and convergence
@@ -22,23 +23,21 @@ no reference implementation); ``autograder/checks/`` is not.
 import copy
 import numbers
 
+from pathlib import Path
+
 import numpy as np
 
+from cs231kit.course import load_course_module
 from cs231kit.grading.verify import InKernelOnly, Probe
 from cs231kit.landscapes import ill_conditioned_quadratic, run_update_rule
 
+shared = load_course_module("autograder/checks/cases/optimizers.py", root=Path(__file__).resolve().parents[2])
+"""The hidden inputs and tolerances, shared with the hidden checks of ``autograder/checks/optimizers.py``."""
+
 SEED = 0
 """The notebook's seed: the visible tests' inputs are rebuilt from it exactly."""
-RULE_RTOL = 1e-9
-"""Hidden tests of the update rules: the same float64 formula as the reference."""
-STRATEGY_RTOL = 1e-7
-"""Hidden tests of the search strategies and of Polyak averaging (many steps of float64 arithmetic)."""
 ISCLOSE_RTOL, ISCLOSE_ATOL = 1e-5, 1e-8
 """``np.isclose``/``np.allclose`` defaults, used by the visible tests."""
-CONVERGED_DISTANCE = 1e-3
-"""Distance to the quadratic's minimum that counts as converged (hidden tests of the update rules)."""
-NUM_STEPS = 5
-"""Consecutive steps of the hidden sequence of every update rule."""
 
 # Test cells that no probe backs, and why.
 TRAINING_RUN = "the accuracy of the notebook's own training run (training is not repeated out of process)"
@@ -99,13 +98,6 @@ def problem(N, D, C, seed):
 
 TINY = dict(N=30, D=5, C=3, seed=SEED)
 """The visible tests' ``X_tiny, y_tiny`` (``problem(**TINY)`` rebuilds them exactly)."""
-
-
-def rule_sequence(shape, seed):
-    """Seeded float64 ``w`` and ``NUM_STEPS`` gradients of mixed sizes (1e-3 to 5, entry by entry)."""
-    rng = np.random.default_rng(seed)
-    w = rng.standard_normal(shape)
-    return w, [rng.standard_normal(shape) * rng.choice([1e-3, 0.1, 1.0, 5.0], size=shape) for _ in range(NUM_STEPS)]
 
 
 # ------------------------------------------------------------------ helpers
@@ -182,21 +174,6 @@ def answers(*names):
 
 # ------------------------------------------------------------------ update rules
 
-# rule -> (hidden hyperparameters: every one, CS231n key names; running buffers; state and step
-# budget on the ill-conditioned quadratic), as in the hidden tests (epsilon large enough to matter).
-RULES = {
-    "sgd": ({"learning_rate": 0.3}, (), {"learning_rate": 0.09}, 150),
-    "sgd_momentum": ({"learning_rate": 0.3, "momentum": 0.7}, ("velocity",),
-                     {"learning_rate": 0.05, "momentum": 0.8}, 150),
-    "nesterov_momentum": ({"learning_rate": 0.3, "momentum": 0.7}, ("velocity",),
-                          {"learning_rate": 0.05, "momentum": 0.8}, 150),
-    "adagrad": ({"learning_rate": 0.3, "epsilon": 1e-2}, ("cache",), {"learning_rate": 2.0, "epsilon": 1e-8}, 150),
-    "rmsprop": ({"learning_rate": 0.3, "decay_rate": 0.8, "epsilon": 1e-2}, ("cache",),
-                {"learning_rate": 0.03, "decay_rate": 0.99, "epsilon": 1e-8}, 300),
-    "adam": ({"learning_rate": 0.3, "beta1": 0.8, "beta2": 0.95, "epsilon": 1e-2}, ("m", "v", "t"),
-             {"learning_rate": 0.1, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-8}, 300),
-}
-
 # rule -> (state, w, gradients, the state entries the test checks after the last step): the visible tests.
 NOTEBOOK_STEPS = {
     "sgd": ({"learning_rate": 0.1}, [1.0, 2.0, -3.0], [[0.5, -1.0, 2.0], [1.0, 1.0, 1.0]], ()),
@@ -235,27 +212,29 @@ def notebook_steps(rule_of, state, w, gradients, checked):
 
 def notebook_defaults(name):
     """The visible tests' ``check_defaults``: the hyperparameters of ``rule(np.ones(3), np.ones(3))``."""
-    return lambda definitions: entries(definitions[name](np.ones(3), np.ones(3))[1], RULES[name][0])
+    return lambda definitions: entries(definitions[name](np.ones(3), np.ones(3))[1], shared.RULE_CASES[name]["hidden"])
 
 
 def hidden_rule(name):
     """Five steps with the hidden hyperparameters (next_w, buffers, hyperparameters), the defaults with
     state None and {}, three float32 steps (dtype kept), untouched inputs, convergence on the quadratic."""
-    hyper, buffers, quadratic_state, budget = RULES[name]
+    case = shared.RULE_CASES[name]
+    hyper, buffers = case["hidden"], case["buffers"]
 
     def run(definitions):
         rule = definitions[name]
-        w, gradients = rule_sequence((4, 3), seed=1401)
+        w, gradients = shared.rule_sequence((4, 3), seed=1401)
         outputs = {"sequence": threaded_steps(rule, w, gradients, dict(hyper), (*hyper, *buffers))}
-        w, (dw, *_) = rule_sequence((4, 3), seed=1402)
+        w, (dw, *_) = shared.rule_sequence((4, 3), seed=1402)
         for label, state in (("none", None), ("empty", {})):
             (next_w, next_state), moved = call_on_copies(rule, w, dw, state, names=("w", "dw", "state"))
             outputs[f"defaults_{label}"] = {"next_w": next_w, "state": entries(next_state, hyper), "moved": moved}
-        w, gradients = rule_sequence((3, 5), seed=1403)
+        w, gradients = shared.rule_sequence((3, 5), seed=1403)
         float32 = threaded_steps(rule, w.astype(np.float32), [g.astype(np.float32) for g in gradients[:3]], None, ())
         outputs["float32"] = {step: {k: v for k, v in out.items() if k != "next_w"} for step, out in float32.items()}
-        path = run_update_rule(rule, ill_conditioned_quadratic(20.0), num_steps=budget, state=dict(quadratic_state))
-        outputs["converged"] = float(np.min(np.linalg.norm(path, axis=1)) < CONVERGED_DISTANCE)
+        path = run_update_rule(rule, ill_conditioned_quadratic(shared.QUADRATIC_CONDITION), num_steps=case["budget"],
+                               state=dict(case["quadratic"]))
+        outputs["converged"] = float(np.min(np.linalg.norm(path, axis=1)) < shared.CONVERGED_DISTANCE)
         return outputs
     return run
 
@@ -271,21 +250,13 @@ def _rule_probes(name):
               rtol=ISCLOSE_RTOL, atol=1e-5, course_twins=twins),
         Probe(f"{name}'s default hyperparameters", (f"test_{name}_visible",), notebook_defaults(name), rtol=0, atol=0,
               course_twins=twins),
-        Probe(f"{name} on the hidden checks", (f"test_{name}_hidden",), hidden_rule(name), rtol=RULE_RTOL, atol=0,
-              course_twins=twins),
+        Probe(f"{name} on the hidden checks", (f"test_{name}_hidden",), hidden_rule(name), rtol=shared.RULE_RTOL,
+              atol=0, course_twins=twins),
     ]
 
 
 # ------------------------------------------------------------------ schedules
 
-# schedule -> the hidden tests' parameters; the iterations hit every drop of step_decay.
-SCHEDULES = {
-    "step_decay": dict(learning_rate=0.1, factor=0.3, every=25),
-    "exponential_decay": dict(learning_rate=0.1, k=0.01),
-    "inverse_time_decay": dict(learning_rate=0.1, k=0.05),
-    "cosine_decay": dict(learning_rate=0.1, num_iterations=200),
-}
-SCHEDULE_ITERATIONS = (0, 1, 24, 25, 26, 49, 50, 100, 137, 199, 200)
 # (schedule, iteration, parameters) of the visible test.
 NOTEBOOK_SCHEDULES = (
     ("step_decay", 25, dict(learning_rate=0.1, factor=0.5, every=10)),
@@ -305,9 +276,9 @@ def notebook_schedules(definitions):
 def hidden_schedule(name):
     """The schedule at each hidden iteration, one at a time, then at all of them as one array."""
     def run(definitions):
-        fn, parameters = definitions[name], SCHEDULES[name]
-        return {"one_at_a_time": tuple(fn(t, **parameters) for t in SCHEDULE_ITERATIONS),
-                "array": fn(np.array(SCHEDULE_ITERATIONS), **parameters)}
+        fn, parameters = definitions[name], shared.SCHEDULE_PARAMETERS[name]
+        return {"one_at_a_time": tuple(fn(t, **parameters) for t in shared.SCHEDULE_ITERATIONS),
+                "array": fn(np.array(shared.SCHEDULE_ITERATIONS), **parameters)}
     return run
 
 
@@ -473,7 +444,7 @@ def hidden_polyak(definitions):
     average of the wrong weights or decay, and a wrapped rule whose state is lost or not threaded."""
     outputs = {}
     for rule, buffers, decay in ((running_mean_rule, ("trace", "t"), 0.9), (scaled_sign_rule, ("scale",), 0.5)):
-        w, gradients = rule_sequence((4, 3), seed=1701)
+        w, gradients = shared.rule_sequence((4, 3), seed=1701)
         averaged = definitions["with_polyak_average"](rule, decay)
         outputs[rule.__name__] = threaded_steps(averaged, w, gradients, {"learning_rate": 0.1}, ("average", *buffers))
     return outputs
@@ -512,28 +483,28 @@ PROBES = (
     Probe("random_search on the notebook's problem", ("test_random_search_visible",), notebook_random_search,
           rtol=ISCLOSE_RTOL, atol=ISCLOSE_ATOL),
     Probe("random_search against the reference", ("test_random_search_hidden",),
-          hidden_strategy("random_search", random_search_cases), rtol=STRATEGY_RTOL, atol=0),
+          hidden_strategy("random_search", random_search_cases), rtol=shared.STRATEGY_RTOL, atol=0),
     Probe("random_local_search on the notebook's problem", ("test_random_local_search_visible",),
           notebook_random_local_search, rtol=0, atol=0),
     Probe("random_local_search against the reference", ("test_random_local_search_hidden",),
-          hidden_strategy("random_local_search", random_local_search_cases), rtol=STRATEGY_RTOL, atol=0),
+          hidden_strategy("random_local_search", random_local_search_cases), rtol=shared.STRATEGY_RTOL, atol=0),
     Probe("gradient_descent on the notebook's problem", ("test_gradient_descent_visible",),
           notebook_gradient_descent, rtol=ISCLOSE_RTOL, atol=ISCLOSE_ATOL),
     Probe("gradient_descent against the reference", ("test_gradient_descent_hidden",),
-          hidden_strategy("gradient_descent", gradient_descent_cases), rtol=STRATEGY_RTOL, atol=0),
+          hidden_strategy("gradient_descent", gradient_descent_cases), rtol=shared.STRATEGY_RTOL, atol=0),
     Probe("minibatch_sgd on the notebook's problem", ("test_minibatch_sgd_visible",), notebook_minibatch_sgd,
           rtol=ISCLOSE_RTOL, atol=ISCLOSE_ATOL, course_twins=COURSE_TWINS["minibatch_sgd"]),
     Probe("minibatch_sgd against the reference", ("test_minibatch_sgd_hidden",),
-          hidden_strategy("minibatch_sgd", minibatch_sgd_cases), rtol=STRATEGY_RTOL, atol=0,
+          hidden_strategy("minibatch_sgd", minibatch_sgd_cases), rtol=shared.STRATEGY_RTOL, atol=0,
           course_twins=COURSE_TWINS["minibatch_sgd"]),
-    *[probe for name in RULES for probe in _rule_probes(name)],
+    *[probe for name in shared.RULE_CASES for probe in _rule_probes(name)],
     Probe("adagrad_step_ratio", ("test_adagrad_q",), answers("adagrad_step_ratio"), rtol=0, atol=1e-2),
     Probe("adam_first_step answers", ("test_adam_q",),
           answers("adam_first_step_without_correction", "adam_first_step_with_correction"), rtol=0, atol=1e-2),
     Probe("the schedules on the notebook's values", ("test_schedules_visible",), notebook_schedules,
           rtol=1e-12, atol=2e-15),
     *[Probe(f"{name} at the hidden iterations", (f"test_{name}_hidden",), hidden_schedule(name), rtol=1e-9,
-            atol=1e-12 * SCHEDULES[name]["learning_rate"]) for name in SCHEDULES],
+            atol=1e-12 * shared.SCHEDULE_PARAMETERS[name]["learning_rate"]) for name in shared.SCHEDULE_PARAMETERS],
     Probe("newton_step on the notebook's quadratic", ("test_newton_step_visible",), notebook_newton_step,
           rtol=0, atol=1e-12),
     Probe("newton_step on random quadratics", ("test_newton_step_hidden",), hidden_newton_step, rtol=1e-8, atol=1e-10),
@@ -549,7 +520,7 @@ PROBES = (
                          {"learning_rate": 0.1}, [1.0], [[1.0], [1.0]], ("average",)),
           rtol=ISCLOSE_RTOL, atol=1e-5),
     Probe("with_polyak_average of two stateful rules", ("test_polyak_hidden",), hidden_polyak,
-          rtol=STRATEGY_RTOL, atol=0),
+          rtol=shared.STRATEGY_RTOL, atol=0),
     Probe("ensemble_predict on the notebook's cases", ("test_ensemble_visible",), notebook_ensembles, rtol=0, atol=0),
     Probe("ensemble_predict on the hidden cases", ("test_ensemble_hidden",), hidden_ensembles, rtol=0, atol=0),
 )

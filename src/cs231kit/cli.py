@@ -46,6 +46,7 @@ def cmd_grade(args):
     from .grading.autograde import grade_assignment
     from .grading.reports import class_summary, class_table, write_reports
     from .grading.sandbox import describe_isolation, missing_protections, probe_isolation
+    from .grading.status import Status
 
     root = _course(args)
     missing = missing_protections(probe_isolation())
@@ -60,8 +61,8 @@ def cmd_grade(args):
     print(describe_isolation(probe_isolation()))
     for path in write_reports(root, args.assignment, results):
         print(f"wrote {path}")
-    ungraded = [r.student for r in results if r.score is None and r.status != "not submitted"]
-    suspected = [r.student for r in results if r.status == "tamper suspected"]
+    ungraded = [r.student for r in results if r.score is None and r.status != Status.NOT_SUBMITTED]
+    suspected = [r.student for r in results if r.status == Status.TAMPER_SUSPECTED]
     if ungraded:
         print(f"{len(ungraded)} submission(s) could not be graded and need attention: {', '.join(ungraded)}")
     if suspected:

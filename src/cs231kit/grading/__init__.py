@@ -9,7 +9,8 @@ The steps, each in its own module and each with one concern:
                       restore released cells for nbgrader
 4. :mod:`.autograde` autograde every submission of an assignment, one nbgrader run per student,
                       each in the :mod:`.sandbox` (kernel launcher: :mod:`.sandbox_kernel`), in parallel
-5. :mod:`.verify`    verify the graded functions out of process (:mod:`.verify_child` runs in the sandbox)
+5. :mod:`.verify`    verify the graded functions out of process (:mod:`.verify_child` runs in the sandbox,
+                      with what probes call there in :mod:`.probing`)
 6. :mod:`.gradebook` what the kit writes into the gradebook (verification caps as autograded zeros),
                       never over a grader's work
 7. :mod:`.outcomes`  turn the gradebook, the autograded notebooks and the verification into explained
@@ -21,4 +22,7 @@ The steps, each in its own module and each with one concern:
 11. :mod:`.gradescope` / :mod:`.gradescope_run`  build a Gradescope autograder zip / grade one upload with it
 12. :mod:`.simulate`  build simulated submissions (reference, blank, typical bugs, the adversarial corpus)
 13. :mod:`.demo`      the main job: release, simulate a class, grade it, check the expected scores
+
+Shared by the steps: :mod:`.cells` (the nbgrader vocabulary of a notebook cell, on plain JSON) and
+:mod:`.status` (the statuses of a submission and of its tests).
 """

@@ -24,16 +24,14 @@ from ..data import dataset_environment
 from . import verify
 from .gradebook import name_unnamed_student, read_grader_review, record_verification, restore_grader_review
 from .intake import IntakeLimits, printable_id, released_cells, take_submission
-from .outcomes import (FAILED_VERIFICATION, SubmissionResult, apply_verification, collect_graded_submission,
-                       failed_submission, with_intake_notes)
+from .outcomes import (SubmissionResult, apply_verification, collect_graded_submission, failed_submission,
+                       with_intake_notes)
 from .release import generate_release
 from .sandbox import KernelSandbox, Limits
 from .session import grading_environment, load_config, make_api
+from .status import Status
 from .verdicts import test_verdicts
 from .world_state import world_changes, world_fingerprint
-
-NOT_SUBMITTED = "not submitted"
-
 
 class GradedBatch(list):
     """The results of one batch (a list of SubmissionResult), with what changed in the world during it.
@@ -227,7 +225,7 @@ class SubmissionGrader:
         if verification is None:
             return result
         verified = apply_verification(result, *verification)
-        capped = {t.name: t.reason for t in verified.tests if t.status == FAILED_VERIFICATION}
+        capped = {t.name: t.reason for t in verified.tests if t.status == Status.FAILED_VERIFICATION}
         record_verification(gradebook, result.assignment, result.student, capped,
                             self._autograded_dir(result.assignment, result.student))
         return verified
@@ -370,6 +368,6 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
         if error:
             warnings.warn(f"no feedback HTML for {result.student}: {error.strip().splitlines()[-1]}", stacklevel=2)
     results = [result for result, _ in graded]
-    results += [SubmissionResult(printable_id(s), assignment, NOT_SUBMITTED, None, max_score, (), "no submission")
-                for s in missing]
+    results += [SubmissionResult(printable_id(s), assignment, Status.NOT_SUBMITTED, None, max_score, (),
+                                 "no submission") for s in missing]
     return GradedBatch(sorted(results, key=lambda r: r.student), changes)

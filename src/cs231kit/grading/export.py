@@ -13,9 +13,10 @@ from dataclasses import replace
 from nbgrader.api import MissingEntry
 from nbgrader.plugins.export import ExportPlugin
 
-from .autograde import NOT_SUBMITTED, autograded_max
-from .outcomes import MANUAL, NOT_GRADED, collect_graded_submission
+from .autograde import autograded_max
+from .outcomes import collect_graded_submission
 from .reports import format_score
+from .status import Status
 
 EXPORT_COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email", "status",
                   "score", "max_score", "manual_pending", "written_score", "written_max", "total", "total_max",
@@ -29,9 +30,9 @@ def gradebook_result(gradebook, assignment, student):
     kit's reports.
     """
     result = collect_graded_submission(gradebook, assignment, student)
-    if any(t.points is not None for t in result.tests if t.status != MANUAL):
+    if any(t.points is not None for t in result.tests if t.status != Status.MANUAL):
         return result
-    return replace(result, status=NOT_GRADED, score=None, reason="no test was graded (see `cs231kit grade`)")
+    return replace(result, status=Status.NOT_GRADED, score=None, reason="no test was graded (see `cs231kit grade`)")
 
 
 def export_rows(gradebook, assignments=(), students=()):
@@ -62,7 +63,8 @@ def _export_row(gradebook, assignment, student):
     try:
         submission = gradebook.find_submission(assignment.name, student.id)
     except MissingEntry:
-        return {**row, "timestamp": "", "status": NOT_SUBMITTED, "max_score": format_score(autograded_max(assignment))}
+        return {**row, "timestamp": "", "status": Status.NOT_SUBMITTED,
+                "max_score": format_score(autograded_max(assignment))}
     result = gradebook_result(gradebook, assignment.name, student.id)
     return {**row, "timestamp": submission.timestamp or "", "status": result.status,
             "score": format_score(result.score), "max_score": format_score(result.max_score),

@@ -35,6 +35,9 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 from traitlets.config import Config
 
+from .cells import grade_id, is_autograded_test
+from .status import Status
+
 TEMPLATE_NAME = "cs231kit_feedback"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -119,8 +122,7 @@ class HideTestTracebacks(_EnabledPreprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         """Shorten the tracebacks of one cell if it is a graded test cell (not a student's answer)."""
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if is_autograded_test(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
@@ -197,18 +199,16 @@ class ScoreSummary(_EnabledPreprocessor):
         from nbgrader.api import Gradebook
 
         from .export import gradebook_result
-        from .outcomes import MANUAL
         from .reports import score_parts
 
         ids = resources["nbgrader"]
         with Gradebook(ids["db_url"]) as gradebook:
             result = gradebook_result(gradebook, ids["assignment"], ids["student"])
         resources["cs231kit_scores"] = dict(zip(("autograded", "written", "total"), score_parts(result)))
-        pending = {t.name for t in result.tests if t.status == MANUAL and t.points is None}
+        pending = {t.name for t in result.tests if t.status == Status.MANUAL and t.points is None}
         for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("grade_id") in pending:
-                meta["pending"] = True
+            if grade_id(cell) in pending:
+                cell.metadata["nbgrader"]["pending"] = True
         return nb, resources
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 
+from .cells import grade_id
+
 VERIFICATION_ERROR = "VerificationFailed"
 
 
@@ -95,7 +97,7 @@ def _add_error_outputs(path, reasons):
         return
     notebook = nbformat.read(str(path), as_version=4)
     for cell in notebook.cells:
-        reason = reasons.get(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"))
+        reason = reasons.get(grade_id(cell))
         if reason and cell.cell_type == "code":
             cell.outputs.append(nbformat.v4.new_output("error", ename=VERIFICATION_ERROR, evalue=reason,
                                                        traceback=[f"{VERIFICATION_ERROR}: {reason}"]))

@@ -33,15 +33,15 @@ from pathlib import Path
 import nbformat
 
 from .autograde import grade_assignment
+from .cells import grade_id, hidden_tests, is_graded
 from .intake import STUDENT_ID
-from .outcomes import MANUAL, PASSED, SubmissionResult
+from .outcomes import SubmissionResult
 from .reports import class_table, write_atomically
 from .sandbox import describe_isolation, probe_isolation
 from .simulate import autograded_tests
+from .status import Status
 
 VISIBLE, AFTER_DUE_DATE = "visible", "after_due_date"
-HIDDEN_TESTS_MARKER = "### BEGIN HIDDEN TESTS"
-MISSING_NOTEBOOK, GRADING_ERROR = "missing notebook", "grading error"
 DEFAULT_STUDENT = "student"
 
 
@@ -76,10 +76,9 @@ def read_source_tests(source_dir):
         tests = autograded_tests(notebook)
         points.update(tests)
         for cell in notebook.cells:
-            nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-            if nbgrader.get("grade_id") in tests and HIDDEN_TESTS_MARKER in cell.source:
-                hidden.add(nbgrader["grade_id"])
-            elif nbgrader.get("grade") and nbgrader.get("grade_id") not in tests:
+            if grade_id(cell) in tests and hidden_tests(cell.source) is not None:
+                hidden.add(grade_id(cell))
+            elif is_graded(cell) and grade_id(cell) not in tests:
                 manual += 1
     return SourceTests(points, frozenset(hidden), manual)
 
@@ -135,7 +134,7 @@ def grade_notebook(course, assignment, student, notebook, max_score, hidden=()):
                                 hidden=hidden)[0]
     except Exception as error:  # the student must get an explained result, whatever broke
         traceback.print_exc(file=sys.stdout)
-        return SubmissionResult(student, assignment, GRADING_ERROR, None, max_score, (),
+        return SubmissionResult(student, assignment, Status.GRADING_ERROR, None, max_score, (),
                                 f"the autograder itself failed ({type(error).__name__}); your instructor "
                                 "can see the details")
 
@@ -160,7 +159,7 @@ def gradescope_results(result, source_tests, notes=(), seconds=0.0):
         be graded), ``tests`` (one per autograded test; none when not graded), ``output`` and visibilities.
     """
     graded = result.score is not None
-    tests = [_gradescope_test(t, source_tests.visibility(t.name)) for t in result.tests if t.status != MANUAL]
+    tests = [_gradescope_test(t, source_tests.visibility(t.name)) for t in result.tests if t.status != Status.MANUAL]
     return {
         "score": min(max(result.score, 0.0), result.max_score) if graded else 0.0,
         "execution_time": round(seconds),
@@ -174,7 +173,7 @@ def gradescope_results(result, source_tests, notes=(), seconds=0.0):
 
 def _gradescope_test(test, visibility):
     """One entry of ``tests``: anything but ``passed`` counts as failed, with the kit's reason as output."""
-    passed = test.status == PASSED
+    passed = test.status == Status.PASSED
     return {"name": test.name, "score": min(max(test.points or 0.0, 0.0), test.max_points),
             "max_score": test.max_points, "status": "passed" if passed else "failed",
             "output": "" if passed else test.reason or test.status, "visibility": visibility}
@@ -209,7 +208,8 @@ def run(root, assignment):
         student = student_id(root / "submission_metadata.json")
         notebook, note = find_notebook(root / "submission", f"{assignment}.ipynb")
         if notebook is None:
-            result, notes = SubmissionResult(student, assignment, MISSING_NOTEBOOK, None, max_score, (), note), []
+            result = SubmissionResult(student, assignment, Status.MISSING_NOTEBOOK, None, max_score, (), note)
+            notes = []
         else:
             private = [root / name for name in ("source", "submission", "results", "submission_metadata.json")]
             result = grade_notebook(course, assignment, student, notebook, max_score, hidden=private)

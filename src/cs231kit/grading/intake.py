@@ -42,11 +42,9 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import parse_utc
 
 from .feedback import DEFAULT_MAX_OUTPUT_BYTES
-from .verify import cell_text, nbgrader_metadata
+from .status import Status
+from .cells import cell_text, grade_id, nbgrader_metadata, replace_hidden_tests
 
-HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$", re.S | re.M)
-RENAMED, MISSING, INVALID, WRONG = "renamed notebook", "missing notebook", "invalid notebook", "wrong notebook"
-TOO_LARGE, UNSAFE, BAD_ID = "notebook too large", "unsafe submission", "invalid student id"
 # Letters, digits, '.', '_' and '-', starting with a letter or digit: nothing a glob, a regular
 # expression, a shell or a path would read as syntax.
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -111,7 +109,7 @@ class Intake:
 
     Attributes
     ----------
-    status : str or None
+    status : Status or None
         Why it cannot be graded (``renamed notebook``, ``invalid notebook``...), or None.
     reason : str
     notes : tuple of str
@@ -120,7 +118,7 @@ class Intake:
         Names of the files and folders of the submission that were not taken.
     """
 
-    status: str | None = None
+    status: Status | None = None
     reason: str = ""
     notes: tuple = ()
     ignored: tuple = ()
@@ -168,7 +166,7 @@ def take_submission(submitted_root, student, assignment, released, staged_root, 
     """
     problem = check_student_id(student)
     if problem:
-        return Intake(BAD_ID, problem)
+        return Intake(Status.INVALID_STUDENT_ID, problem)
     staged = Path(staged_root) / student / assignment
     shutil.rmtree(staged.parent, ignore_errors=True)
     try:
@@ -197,9 +195,9 @@ def _open_folder(root, parts):
             child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
         except OSError as error:
             shown = "/".join(parts[: depth + 1])
-            status, why = ((UNSAFE, "is a symbolic link (only regular files and folders are taken)")
+            status, why = ((Status.UNSAFE_SUBMISSION, "is a symbolic link (only regular files and folders are taken)")
                            if error.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(fd, part)
-                           else (MISSING, f"cannot be opened as a folder ({os.strerror(error.errno)})"))
+                           else (Status.MISSING_NOTEBOOK, f"cannot be opened as a folder ({os.strerror(error.errno)})"))
             raise _Refused(status, f"{shown} {why}") from None
         finally:
             os.close(fd)
@@ -226,10 +224,11 @@ def _stage_folder(folder, released, staged, limits):
             return Intake(refused.status, refused.reason)
         if notebook is None:
             return _missing(entries, name)
-        found = {_grade_id(c) for c in notebook["cells"]} - {None}
+        found = {grade_id(c) for c in notebook["cells"]} - {None}
         if len(found - set(cells)) > len(found & set(cells)):
-            return Intake(WRONG, f"{file_name} has mostly cells that this assignment does not have (such as "
-                                 f"{', '.join(sorted(found - set(cells))[:3])}): was another assignment's notebook submitted?")
+            return Intake(Status.WRONG_NOTEBOOK,
+                          f"{file_name} has mostly cells that this assignment does not have (such as "
+                          f"{', '.join(sorted(found - set(cells))[:3])}): was another assignment's notebook submitted?")
         notes += cell_changes(notebook["cells"], cells)
         _write_staged(staged / file_name, notebook)
         taken.add(file_name)
@@ -243,9 +242,9 @@ def _missing(entries, name):
     """The intake of a folder without the released notebook: renamed if other notebooks are there."""
     others = sorted(printable_id(n) for n, e in entries.items() if n.endswith(".ipynb"))
     if others:
-        return Intake(RENAMED, f"found {', '.join(others)} but not {name}.ipynb: submit the notebook under its "
-                               f"released name")
-    return Intake(MISSING, f"no {name}.ipynb in the submission")
+        return Intake(Status.RENAMED_NOTEBOOK,
+                      f"found {', '.join(others)} but not {name}.ipynb: submit the notebook under its released name")
+    return Intake(Status.MISSING_NOTEBOOK, f"no {name}.ipynb in the submission")
 
 
 def _read_notebook(folder, entries, file_name, limits):
@@ -255,11 +254,11 @@ def _read_notebook(folder, entries, file_name, limits):
     if entry is None:
         return None
     if entry.is_symlink():
-        raise _Refused(UNSAFE, f"{file_name} is a symbolic link; submit the notebook file itself")
+        raise _Refused(Status.UNSAFE_SUBMISSION, f"{file_name} is a symbolic link; submit the notebook file itself")
     try:
         fd = os.open(file_name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     except OSError as error:
-        raise _Refused(UNSAFE if error.errno == errno.ELOOP else INVALID,
+        raise _Refused(Status.UNSAFE_SUBMISSION if error.errno == errno.ELOOP else Status.INVALID_NOTEBOOK,
                        f"{file_name} cannot be opened ({os.strerror(error.errno)})") from None
     try:
         _check_regular_file(fd, file_name)
@@ -278,9 +277,10 @@ def _check_regular_file(fd, file_name):
     """Refuse (:class:`_Refused`) an open file that is not a regular file with a single name."""
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
-        raise _Refused(INVALID, f"{file_name} is not a regular file; submit the notebook file itself")
+        raise _Refused(Status.INVALID_NOTEBOOK, f"{file_name} is not a regular file; submit the notebook file itself")
     if info.st_nlink > 1:  # the same file as another one: maybe the instructor's
-        raise _Refused(UNSAFE, f"{file_name} has other hard links; submit a copy of the notebook file itself")
+        raise _Refused(Status.UNSAFE_SUBMISSION,
+                       f"{file_name} has other hard links; submit a copy of the notebook file itself")
 
 
 def parse_notebook(data, limits=IntakeLimits()):
@@ -295,33 +295,35 @@ def parse_notebook(data, limits=IntakeLimits()):
     Returns
     -------
     notebook : dict or None
-    status : str or None
+    status : Status or None
         ``invalid notebook`` or ``notebook too large`` when it cannot be taken.
     problem : str
         What is wrong with it, for the student.
     """
     too_large = _size_problem(data, limits)
     if too_large:
-        return None, TOO_LARGE, too_large
+        return None, Status.NOTEBOOK_TOO_LARGE, too_large
     if not data:
-        return None, INVALID, "the file is empty (0 bytes); save the notebook in JupyterLab and submit it again"
+        return None, Status.INVALID_NOTEBOOK, ("the file is empty (0 bytes); save the notebook in JupyterLab and "
+                                               "submit it again")
     status, problem = _structure_problem(data, limits)
     if status:
         return None, status, problem
     try:
         notebook = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as error:
-        return None, INVALID, (f"the file is not valid JSON ({_short(error)}); it is corrupt or truncated: open it "
-                               "in JupyterLab, save and submit again")
+        return None, Status.INVALID_NOTEBOOK, (f"the file is not valid JSON ({_short(error)}); it is corrupt or "
+                                               "truncated: open it in JupyterLab, save and submit again")
     if not (isinstance(notebook, dict) and isinstance(notebook.get("cells"), list)
             and all(isinstance(c, dict) for c in notebook["cells"])):
-        return None, INVALID, "the file is JSON but not a Jupyter notebook (no list of cells)"
+        return None, Status.INVALID_NOTEBOOK, "the file is JSON but not a Jupyter notebook (no list of cells)"
     if len(notebook["cells"]) > limits.max_cells:
-        return None, TOO_LARGE, (f"the notebook has {len(notebook['cells'])} cells, more than the {limits.max_cells} "
-                                 "allowed; delete the cells you added and submit again")
+        return None, Status.NOTEBOOK_TOO_LARGE, (f"the notebook has {len(notebook['cells'])} cells, more than the "
+                                                 f"{limits.max_cells} allowed; delete the cells you added and submit "
+                                                 "again")
     if not _encodable(json.dumps(notebook, ensure_ascii=False)):
-        return None, INVALID, ("the notebook holds text that is not valid Unicode (a lone surrogate such as "
-                               "\\ud800); delete that character, save and submit again")
+        return None, Status.INVALID_NOTEBOOK, ("the notebook holds text that is not valid Unicode (a lone surrogate "
+                                               "such as \\ud800); delete that character, save and submit again")
     return notebook, None, ""
 
 
@@ -344,13 +346,13 @@ def _structure_problem(data, limits):
     brackets = opens[opens | closes].astype(np.int32) * 2 - 1
     depth = int(np.cumsum(brackets).max()) if brackets.size else 0
     if depth > limits.max_depth:
-        return INVALID, (f"the JSON is nested {depth} levels deep, more than the {limits.max_depth} a notebook "
-                         "can need; it is not a notebook saved by Jupyter")
+        return Status.INVALID_NOTEBOOK, (f"the JSON is nested {depth} levels deep, more than the {limits.max_depth} "
+                                         "a notebook can need; it is not a notebook saved by Jupyter")
     values = int(opens.sum()) + int(np.count_nonzero(skeleton == ord(","))) + 1
     if values > limits.max_json_values:
-        return TOO_LARGE, (f"the notebook holds about {values} JSON values (outputs, lines, metadata), more than "
-                           f"the {limits.max_json_values} allowed; clear the outputs (Edit > Clear Outputs of All "
-                           "Cells), save and submit again")
+        return Status.NOTEBOOK_TOO_LARGE, (f"the notebook holds about {values} JSON values (outputs, lines, metadata), "
+                                           f"more than the {limits.max_json_values} allowed; clear the outputs (Edit > "
+                                           "Clear Outputs of All Cells), save and submit again")
     return None, ""
 
 
@@ -404,11 +406,6 @@ def released_cells(gradebook, assignment, notebook):
             for c in record.source_cells}
 
 
-def _grade_id(cell):
-    name = nbgrader_metadata(cell).get("grade_id")
-    return name if isinstance(name, str) else None
-
-
 def _lines(text):
     """The non-blank lines of a cell, without trailing spaces (what an edit must change)."""
     return [line.rstrip() for line in text.splitlines() if line.strip()]
@@ -426,7 +423,7 @@ def cell_changes(cells, released):
     """
     by_id = {}
     for cell in cells:
-        by_id.setdefault(_grade_id(cell), []).append(cell)
+        by_id.setdefault(grade_id(cell), []).append(cell)
     notes = []
     for name, original in released.items():
         copies = by_id.get(name, [])
@@ -441,7 +438,7 @@ def cell_changes(cells, released):
         if cell.get("cell_type") != original.cell_type:
             notes.append(f"{name} was changed from a {original.cell_type} cell to a {cell.get('cell_type')} cell; "
                          f"it was changed back")
-        if original.locked and _lines(cell_text(cell.get("source"))) != _lines(HIDDEN_TESTS.sub("", original.source)):
+        if original.locked and _lines(cell_text(cell.get("source"))) != _lines(replace_hidden_tests(original.source, "")):
             notes.append(f"{kind} {name} was edited; it was graded as released")
         if {k: v for k, v in nbgrader_metadata(cell).items() if k in original.metadata} != original.metadata:
             notes.append(f"the nbgrader metadata of {name} was changed; it was restored")
@@ -461,10 +458,9 @@ class RestoreCells(NbGraderPreprocessor):
         with Gradebook(info["db_url"]) as gradebook:
             released = released_cells(gradebook, info["assignment"], info["notebook"])
         for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader")
-            if meta is not None:  # {} too: DeduplicateIds leaves it on all but the last copy, and
-                # OverwriteCells would fail on it with KeyError: 'grade_id'
-                restore_cell(cell, released.get(meta.get("grade_id")) if isinstance(meta, dict) else None)
+            if "nbgrader" in cell.get("metadata", {}):  # {} too: DeduplicateIds leaves it on all but the
+                # last copy, and OverwriteCells would fail on it with KeyError: 'grade_id'
+                restore_cell(cell, released.get(grade_id(cell)))
         return nb, resources
 
 

@@ -10,24 +10,24 @@ from pathlib import Path
 
 import nbformat
 
-PASSED, FAILED, TIMEOUT, MANUAL, NOT_GRADED = "passed", "failed", "timeout", "manual", "not graded"
-MEMORY_LIMIT, FAILED_VERIFICATION = "memory limit", "failed verification"
-GRADED, TAMPER_SUSPECTED, TEST_CELLS_RESTORED = "graded", "tamper suspected", "test cells restored"
+from .cells import grade_id
+from .status import Status
+
 MAX_NAMES_SHOWN = 10
 
 # (text in nbgrader's error log, submission status, what the student should do)
 _GRADING_FAILURES = (
-    ("NotJSONError", "invalid notebook", "the notebook file is not valid JSON (corrupt, truncated or empty); "
+    ("NotJSONError", Status.INVALID_NOTEBOOK, "the notebook file is not valid JSON (corrupt, truncated or empty); "
      "open it in JupyterLab, save it and submit again"),
-    ("No notebooks found", "missing notebook", "no notebook with the released name was found; "
+    ("No notebooks found", Status.MISSING_NOTEBOOK, "no notebook with the released name was found; "
      "submit the released file under its original name"),
-    ("Inconsistent checksums", "edited test cells", "the metadata of a read-only test cell was changed; "
+    ("Inconsistent checksums", Status.EDITED_TEST_CELLS, "the metadata of a read-only test cell was changed; "
      "start from a fresh copy of the release and paste your solutions in"),
-    ("DeadKernelError", "kernel died", "the Python kernel died while running the notebook "
+    ("DeadKernelError", Status.KERNEL_DIED, "the Python kernel died while running the notebook "
      "(os._exit, a crash or too much memory); run it top to bottom in a fresh kernel"),
-    ("Kernel died", "kernel died", "the Python kernel died while running the notebook; "
+    ("Kernel died", Status.KERNEL_DIED, "the Python kernel died while running the notebook; "
      "run it top to bottom in a fresh kernel"),
-    ("CellTimeoutError", "timeout", "a cell ran longer than the time limit and could not be interrupted; "
+    ("CellTimeoutError", Status.TIMEOUT, "a cell ran longer than the time limit and could not be interrupted; "
      "look for an infinite loop"),
 )
 
@@ -37,7 +37,7 @@ class TestResult:
     """The outcome of one graded cell of one submission."""
 
     name: str
-    status: str
+    status: Status
     points: float | None
     max_points: float
     reason: str = ""
@@ -53,7 +53,7 @@ class SubmissionResult:
 
     student: str
     assignment: str
-    status: str
+    status: Status
     score: float | None
     max_score: float
     tests: tuple = field(default_factory=tuple)
@@ -63,22 +63,22 @@ class SubmissionResult:
     @property
     def failed_tests(self):
         """Names of the autograded tests that did not get full points."""
-        return [t.name for t in self.tests if t.status not in (PASSED, MANUAL)]
+        return [t.name for t in self.tests if t.status not in (Status.PASSED, Status.MANUAL)]
 
     @property
     def manual_pending(self):
         """Number of answers graded by hand that still wait for a grader (a blank answer is a graded 0)."""
-        return sum(t.status == MANUAL and t.points is None for t in self.tests)
+        return sum(t.status == Status.MANUAL and t.points is None for t in self.tests)
 
     @property
     def written_score(self):
         """Points of the answers graded by hand; ``None`` while one of them waits for a grader."""
-        return None if self.manual_pending else sum(t.points for t in self.tests if t.status == MANUAL)
+        return None if self.manual_pending else sum(t.points for t in self.tests if t.status == Status.MANUAL)
 
     @property
     def written_max(self):
         """Points of all the answers graded by hand."""
-        return sum(t.max_points for t in self.tests if t.status == MANUAL)
+        return sum(t.max_points for t in self.tests if t.status == Status.MANUAL)
 
     @property
     def total(self):
@@ -113,7 +113,7 @@ def explain_grading_failure(error_text):
         if needle in (error_text or ""):
             return status, reason
     last_line = (error_text or "no error text").strip().splitlines()[-1]
-    return "grading error", f"nbgrader could not grade the submission: {last_line}"
+    return Status.GRADING_ERROR, f"nbgrader could not grade the submission: {last_line}"
 
 
 def cell_errors(notebook_path):
@@ -124,10 +124,9 @@ def cell_errors(notebook_path):
     notebook = nbformat.read(str(notebook_path), as_version=4)
     errors = {}
     for cell in notebook.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         raised = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if grade_id and raised:
-            errors[grade_id] = _summarise_error(raised)
+        if grade_id(cell) and raised:
+            errors[grade_id(cell)] = _summarise_error(raised)
     return errors
 
 
@@ -135,9 +134,9 @@ def _summarise_error(error_outputs):
     """One readable line (or a few) from a cell's error outputs."""
     names = {o.get("ename") for o in error_outputs}
     if "CellTimeoutError" in names or "TimeoutError" in names:
-        return "timeout: the cell ran longer than the time limit"
+        return f"{Status.TIMEOUT}: the cell ran longer than the time limit"
     if "MemoryError" in names or "MemoryError" in str(error_outputs[-1].get("evalue")):
-        return "memory limit: the code asked for more memory than the sandbox allows (MemoryError)"
+        return f"{Status.MEMORY_LIMIT}: the code asked for more memory than the sandbox allows (MemoryError)"
     last = error_outputs[-1]
     return f"{last.get('ename')}: {last.get('evalue')}".strip()
 
@@ -188,23 +187,23 @@ def _test_result(cell, grade, is_test, error):
     scored = grade is not None and (grade.auto_score is not None or grade.manual_score is not None)
     points = grade.score if scored else None
     if not is_test:
-        return TestResult(cell.name, MANUAL, points, cell.max_score,
+        return TestResult(cell.name, Status.MANUAL, points, cell.max_score,
                           "graded by hand" if scored else "waiting for a grader")
     if points is None:
-        return TestResult(cell.name, NOT_GRADED, None, cell.max_score,
+        return TestResult(cell.name, Status.NOT_GRADED, None, cell.max_score,
                           "this test cell was missing from the submission and was not graded")
     if points >= cell.max_score:
-        return TestResult(cell.name, PASSED, points, cell.max_score)
-    status = TIMEOUT if error.startswith("timeout") else MEMORY_LIMIT if error.startswith("memory limit") else FAILED
+        return TestResult(cell.name, Status.PASSED, points, cell.max_score)
+    status = next((limit for limit in (Status.TIMEOUT, Status.MEMORY_LIMIT) if error.startswith(limit)), Status.FAILED)
     return TestResult(cell.name, status, points, cell.max_score, error or "the test did not pass")
 
 
 def _summarise_submission(student, assignment, tests):
     """Total the autograded tests of one graded submission."""
-    auto_tests = [t for t in tests if t.status != MANUAL]
+    auto_tests = [t for t in tests if t.status != Status.MANUAL]
     score = sum(t.points or 0.0 for t in auto_tests)
     max_score = sum(t.max_points for t in auto_tests)
-    return SubmissionResult(student, assignment, GRADED, score, max_score, tuple(tests))
+    return SubmissionResult(student, assignment, Status.GRADED, score, max_score, tuple(tests))
 
 
 def apply_verification(result, report, backing, needs=None):
@@ -233,12 +232,12 @@ def apply_verification(result, report, backing, needs=None):
         reasons = [failed[p] for p in backing.get(test.name, ()) if p in failed]
         unmet = [failed[p] for p in (needs or {}).get(test.name, ()) if p in failed]
         unverified += [test.name] if reasons else []
-        if reasons and test.status == PASSED:
+        if reasons and test.status == Status.PASSED:
             capped.append(test.name)
-            test = TestResult(test.name, FAILED_VERIFICATION, 0.0, test.max_points,
+            test = TestResult(test.name, Status.FAILED_VERIFICATION, 0.0, test.max_points,
                               f"passed in the notebook but failed the out-of-process verification: {reasons[0]}")
-        elif unmet and test.status == PASSED:
-            test = TestResult(test.name, FAILED_VERIFICATION, 0.0, test.max_points,
+        elif unmet and test.status == Status.PASSED:
+            test = TestResult(test.name, Status.FAILED_VERIFICATION, 0.0, test.max_points,
                               f"its points need the functions it measures to pass the out-of-process "
                               f"verification: {unmet[0]}")
         tests.append(test)
@@ -248,7 +247,7 @@ def apply_verification(result, report, backing, needs=None):
     reasons = ([f"tests patched? {len(capped)} passed in the notebook but failed the out-of-process "
                 f"verification: {', '.join(capped)}"] if capped else [])
     reasons += [f"the solution cells replaced trusted code: {'; '.join(report.tampering)}"] if report.tampering else []
-    return replace(result, status=TAMPER_SUSPECTED if reasons else result.status, score=summary.score,
+    return replace(result, status=Status.TAMPER_SUSPECTED if reasons else result.status, score=summary.score,
                    max_score=summary.max_score, tests=summary.tests,
                    reason="; ".join(reasons) if reasons else result.reason, unverified=tuple(unverified))
 
@@ -259,7 +258,7 @@ def with_intake_notes(result, notes, ignored=()):
     status unchanged); ``result`` itself when there are neither."""
     if not (notes or ignored):
         return result
-    status = TEST_CELLS_RESTORED if notes and result.status == GRADED else result.status
+    status = Status.TEST_CELLS_RESTORED if notes and result.status == Status.GRADED else result.status
     shown = ", ".join(ignored[:MAX_NAMES_SHOWN]) + (f" and {len(ignored) - MAX_NAMES_SHOWN} more"
                                                     if len(ignored) > MAX_NAMES_SHOWN else "")
     remark = f"only the notebook was graded; ignored: {shown}" if ignored else ""
@@ -267,8 +266,8 @@ def with_intake_notes(result, notes, ignored=()):
 
 
 # Why the sandbox ended a kernel (see cs231kit.grading.sandbox_kernel) -> submission status.
-_SANDBOX_ENDINGS = {"wall clock": "timeout", "SIGXCPU": "CPU limit", "SIGXFSZ": "file-size limit",
-                    "SIGKILL": "kernel killed", "sandbox error": "grading error"}
+_SANDBOX_ENDINGS = {"wall clock": Status.TIMEOUT, "SIGXCPU": Status.CPU_LIMIT, "SIGXFSZ": Status.FILE_SIZE_LIMIT,
+                    "SIGKILL": Status.KERNEL_KILLED, "sandbox error": Status.GRADING_ERROR}
 
 
 def failed_submission(student, assignment, max_score, error_text, sandbox_endings=()):
@@ -285,7 +284,7 @@ def failed_submission(student, assignment, max_score, error_text, sandbox_ending
     """
     if sandbox_endings:
         ending = sandbox_endings[-1]
-        status = _SANDBOX_ENDINGS.get(ending["kind"], "kernel killed")
+        status = _SANDBOX_ENDINGS.get(ending["kind"], Status.KERNEL_KILLED)
         reason = f"{ending['reason']}; the sandbox stopped it, so no test could be graded"
     else:
         status, reason = explain_grading_failure(error_text)

@@ -5,14 +5,12 @@ added after submissions exist), it has already deleted the old release. The kit 
 nbgrader write into a scratch folder and only then swaps the result into ``notebooks/``.
 """
 
-import re
 import shutil
 import tempfile
 from pathlib import Path
 
+from .cells import has_markers
 from .session import list_assignments, make_api
-
-SOLUTION_OR_HIDDEN_MARKER = re.compile(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)")
 
 
 class ReleaseError(RuntimeError):
@@ -92,7 +90,7 @@ def find_leaked_markers(notebook):
     -------
     list of int
     """
-    return [i for i, cell in enumerate(notebook.cells) if SOLUTION_OR_HIDDEN_MARKER.search(cell.source)]
+    return [i for i, cell in enumerate(notebook.cells) if has_markers(cell.source)]
 
 
 def _swap_into_place(fresh, target):

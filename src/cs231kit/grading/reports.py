@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .outcomes import MANUAL
 from .sandbox import describe_isolation, probe_isolation
+from .status import Status
 
 CSV_COLUMNS = ("assignment", "student", "status", "score", "max_score", "manual_pending", "written_score", "written_max",
                "total", "total_max", "failed_tests", "reason")
@@ -74,7 +74,7 @@ def score_parts(result):
     if not result.written_max:
         written = "-"
     elif result.written_score is None:
-        waiting = sum(t.max_points for t in result.tests if t.status == MANUAL and t.points is None)
+        waiting = sum(t.max_points for t in result.tests if t.status == Status.MANUAL and t.points is None)
         written = f"pending ({waiting:g} point{'s' if waiting != 1 else ''})"
     else:
         written = f"{result.written_score:g} / {result.written_max:g}"
@@ -200,6 +200,6 @@ def _failed_summary(result):
     if result.score is None:
         return result.reason
     failed = result.failed_tests
-    if failed and len(failed) == sum(t.status != MANUAL for t in result.tests):
+    if failed and len(failed) == sum(t.status != Status.MANUAL for t in result.tests):
         return f"all {len(failed)} tests"
     return ", ".join(failed) or "-"

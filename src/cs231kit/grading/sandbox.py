@@ -229,11 +229,13 @@ def hidden_course_paths(root, keep=()):
 def verification_hidden_paths(root, keep=()):
     """What the out-of-process verification must not see: the whole course tree.
 
-    Only the package source (``src/``, for editable installs), ``autograder/verify/`` and the
-    Python installation stay visible where they lie inside the course.
+    Only the package source (``src/``, for editable installs), ``autograder/verify/``, the hidden
+    inputs the probes share with the checks (``autograder/checks/cases/``) and the Python
+    installation stay visible where they lie inside the course.
     """
     root = Path(root).resolve()
-    candidates = [root / "src", root / "autograder" / "verify", Path(sys.prefix), Path(sys.base_prefix)]
+    candidates = [root / "src", root / "autograder" / "verify", root / "autograder" / "checks" / "cases",
+                  Path(sys.prefix), Path(sys.base_prefix)]
     inside = sorted({str(Path(p).resolve()) for p in candidates if root in Path(p).resolve().parents})
     return [[str(root), [p for p in inside if Path(p).exists()]]] + [list(k) for k in keep]
 

@@ -10,16 +10,14 @@ same way, with more kinds of edits (see :func:`student_files`) and of folders (s
 
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
 import nbformat
 
 from ..course import load_course_module
+from .cells import grade_id, is_autograded_test, is_solution, points, solution_text
 from .intake import printable_id
-
-SOLUTION_MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 
 class SimulationError(ValueError):
@@ -40,35 +38,24 @@ def load_simulated_class(root, assignment):
     return list(load_course_module(f"autograder/simulated/{assignment}.py", root=root).STUDENTS)
 
 
-def solution_text(source):
-    """The source of a solution cell with its ``### BEGIN/END SOLUTION`` lines removed."""
-    return SOLUTION_MARKER_LINE.sub("", source)
-
-
 def autograded_tests(notebook):
     """Return ``{grade_id: points}`` of a notebook's autograded test cells (graded code, not solution)."""
-    tests = {}
-    for cell in notebook.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
-            tests[meta["grade_id"]] = float(meta.get("points", 0))
-    return tests
+    return {grade_id(cell): points(cell) for cell in notebook.cells if is_autograded_test(cell)}
 
 
 def fill_in_solutions(release, source):
     """Return a copy of ``release`` whose solution cells hold the solution text of ``source``."""
-    solutions = {_grade_id(c): solution_text(c.source) for c in source.cells
-                 if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    solutions = {grade_id(c): solution_text(c.source) for c in source.cells if is_solution(c)}
     filled = nbformat.from_dict(release)
     for cell in filled.cells:
-        if _grade_id(cell) in solutions:
-            cell.source = solutions[_grade_id(cell)]
+        if grade_id(cell) in solutions:
+            cell.source = solutions[grade_id(cell)]
     return filled
 
 
 def apply_patches(notebooks, patches, student):
     """Apply ``patches`` in place to the cells (matched by grade id) of a list of notebooks."""
-    cells = {_grade_id(c): c for nb in notebooks for c in nb.cells if _grade_id(c)}
+    cells = {grade_id(c): c for nb in notebooks for c in nb.cells if grade_id(c)}
     for patch in patches:
         cell = cells.get(patch["cell"])
         if cell is None:
@@ -228,7 +215,7 @@ def edit_cells(notebooks, edit, student):
     """
     for notebook in notebooks:
         for index, cell in enumerate(notebook.cells):
-            if _grade_id(cell) == edit["cell"]:
+            if grade_id(cell) == edit["cell"]:
                 _EDITS[edit["action"]](notebook, index, edit)
                 return
     raise SimulationError(f"{student}: no cell with grade_id {edit['cell']!r} to {edit['action']}")
@@ -271,7 +258,3 @@ def expected_score(student, points):
     if unknown:
         raise SimulationError(f"{student['name']}: unknown test cells in 'failing': {sorted(unknown)}")
     return sum(points.values()) - sum(points[name] for name in failing)
-
-
-def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

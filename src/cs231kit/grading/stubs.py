@@ -24,7 +24,7 @@ import textwrap
 
 from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor
 
-BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
+from .cells import BEGIN_SOLUTION, END_SOLUTION, grade_id
 ANSWER_PLACEHOLDER = re.compile(r"^#\s*([A-Za-z_]\w*)\s*=\s*\.\.\.", re.MULTILINE)
 SECTION_UNDERLINE = re.compile(r"^-{3,}$")
 NOT_WRITTEN = "# YOUR CODE HERE"
@@ -42,11 +42,11 @@ def solution_regions(lines):
     """
     regions, begin = [], None
     for index, line in enumerate(lines):
-        if BEGIN in line:
+        if BEGIN_SOLUTION in line:
             if begin is not None:
                 raise RuntimeError("encountered nested begin solution statements")
             begin = index
-        elif END in line and begin is not None:
+        elif END_SOLUTION in line and begin is not None:
             regions.append((begin, index))
             begin = None
     if begin is not None:
@@ -202,7 +202,7 @@ class ClearSolutionsWithMessages(ClearSolutions):
     def _replace_solution_region(self, cell, language):
         if cell.cell_type != "code" or language != "python":
             return super()._replace_solution_region(cell, language)
-        name = cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id") or "this cell"
+        name = grade_id(cell) or cell.get("id") or "this cell"
         stubbed = stub_source(cell.source, name)
         if stubbed is None:
             return False

@@ -15,15 +15,13 @@ Tests no probe backs (``IN_KERNEL_ONLY``) keep their cell as it is; they must ho
 """
 
 import json
-import re
 from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-HIDDEN_REGION = re.compile(r"^([ \t]*)### BEGIN HIDDEN TESTS[^\n]*\n.*?^[ \t]*### END HIDDEN TESTS[^\n]*$",
-                           re.MULTILINE | re.DOTALL)
-"""The hidden-test region of a cell's source, markers included (group 1: its indentation)."""
+from .cells import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, grade_id, hidden_test_regions
+
 PASSED_MESSAGE = "hidden tests passed (checked outside your notebook)"
 
 
@@ -43,13 +41,13 @@ def test_verdicts(report, backing):
 def verdict_code(reason, indent=""):
     """The source that stands for a hidden region: a pass message, or the failure with its reason."""
     line = f"raise AssertionError({reason!r})" if reason else f"print({PASSED_MESSAGE!r})"
-    return "\n".join(f"{indent}{text}" for text in ("### BEGIN HIDDEN TESTS", line, "### END HIDDEN TESTS"))
+    return "\n".join(f"{indent}{text}" for text in (f"### {BEGIN_HIDDEN_TESTS}", line, f"### {END_HIDDEN_TESTS}"))
 
 
 def with_verdict(source, reason):
     """``source`` with each hidden region replaced by :func:`verdict_code` (markers kept, so the
     feedback still leaves the region out)."""
-    return HIDDEN_REGION.sub(lambda match: verdict_code(reason, match.group(1)), source)
+    return hidden_test_regions(source, lambda indent: verdict_code(reason, indent))
 
 
 class InsertVerdicts(NbGraderPreprocessor):
@@ -67,7 +65,6 @@ class InsertVerdicts(NbGraderPreprocessor):
             return nb, resources
         verdicts = json.loads(Path(self.path).read_text(encoding="utf-8"))
         for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if cell.cell_type == "code" and grade_id in verdicts:
-                cell.source = with_verdict(cell.source, verdicts[grade_id])
+            if cell.cell_type == "code" and grade_id(cell) in verdicts:
+                cell.source = with_verdict(cell.source, verdicts[grade_id(cell)])
         return nb, resources

@@ -58,14 +58,14 @@ from typing import Callable
 import numpy as np
 
 from ..course import load_course_module
+from .cells import cell_text, grade_id, is_graded, is_locked, is_solution, solution_text
+from .probing import LINES_KEY
 
 CHILD_MODULE = "cs231kit.grading.verify_child"
 KEY_SEPARATOR = "/"
 # Relative error above which an analytic gradient entry disagrees with the centred difference
 # of the same loss (float64, h = 1e-6; the lecture's "acceptable" bound near kinks is 1e-4).
 GRADIENT_RELATIVE_ERROR = 1e-4
-LINES_KEY = "lines"
-"""The output of a loop probe: Python lines executed for each input size, smallest first."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class Probe:
         modules: all their functions), e.g. ``("cs231kit.gradcheck",)`` for the student's numerical
         gradient. A call of one while the probe runs fails it: "calls the course's implementation".
     loop_slack : int or None
-        For a loop probe (its ``run`` returns :func:`line_counts`, with ``reference_keys=()``): how
+        For a loop probe (its ``run`` returns :func:`.probing.line_counts`, with ``reference_keys=()``): how
         many more Python lines the larger input may run than the smaller one. ``None``: not a loop probe.
     """
 
@@ -195,13 +195,6 @@ def probes_by_test(probes):
 # ------------------------------------------------------------------ programs
 
 
-def nbgrader_metadata(cell):
-    """The ``nbgrader`` metadata of a notebook cell given as JSON (``{}`` when missing or malformed)."""
-    metadata = cell.get("metadata")
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
 def program_cells(source, submitted=None):
     """The cells the sandbox executes before the probes, in the order of the source notebook.
 
@@ -221,34 +214,24 @@ def program_cells(source, submitted=None):
     list of dict
         ``{"cell": grade id, "source": code}``.
     """
-    from .simulate import solution_text  # here: simulate loads nbformat, which the sandboxed child does not need
-
     students = {}
     for cell in (submitted or {}).get("cells", []):
-        if not isinstance(cell, dict):
-            continue
-        meta = nbgrader_metadata(cell)
-        if meta.get("solution") and cell.get("cell_type") == "code" and meta.get("grade_id") not in students:
-            students[meta.get("grade_id")] = cell_text(cell.get("source", ""))
+        if isinstance(cell, dict) and is_solution(cell) and cell.get("cell_type") == "code":
+            students.setdefault(grade_id(cell), cell_text(cell.get("source", "")))
     program = []
     for cell in source["cells"]:
-        meta = nbgrader_metadata(cell)
-        if cell.get("cell_type") != "code" or not meta.get("grade_id"):
+        name = grade_id(cell)
+        if cell.get("cell_type") != "code" or not name:
             continue
-        if meta.get("solution"):
-            code = solution_text(cell_text(cell["source"])) if submitted is None else students.get(meta["grade_id"])
-        elif meta.get("locked") and not meta.get("grade"):
+        if is_solution(cell):
+            code = solution_text(cell_text(cell["source"])) if submitted is None else students.get(name)
+        elif is_locked(cell) and not is_graded(cell):
             code = cell_text(cell["source"])
         else:
             continue
         if code is not None:
-            program.append({"cell": meta["grade_id"], "source": code, "student": bool(meta.get("solution"))})
+            program.append({"cell": name, "source": code, "student": is_solution(cell)})
     return program
-
-
-def cell_text(source):
-    """Notebook cell source (a string or a list of lines) as one string; ``""`` when malformed."""
-    return source if isinstance(source, str) else "".join(source) if isinstance(source, list) else ""
 
 
 def assignment_program(root, assignment, notebook_names, submitted_dir=None):
@@ -399,7 +382,7 @@ def _outputs_of(outputs, probe_name):
 def compare_probe(probe, reference, student):
     """Why the student's outputs of one probe are wrong, or ``""`` when they match the reference.
 
-    Gradient samples (see :func:`gradient_samples`) are checked against centred differences of the
+    Gradient samples (see :func:`.probing.gradient_samples`) are checked against centred differences of the
     student's own loss values first, since that tells a student more than "differs from the reference".
     """
     if not reference:
@@ -441,44 +424,10 @@ def compare_values(key, expected, got, rtol, atol):
             f"{expected[worst]:.6g} (tolerance {allowed[worst]:.2g})")
 
 
-# ------------------------------------------------------------------ driver helpers (run in the sandbox)
-
-
-def gradient_samples(loss_fn, W, args, rng, count=8, h=1e-6):
-    """Loss, gradient and centred-difference samples of ``loss_fn(W, *args) -> (loss, dW)``.
-
-    Called by probes in the sandbox: it returns only the student's numbers (the loss at ``W`` and
-    at ``W +/- h e_i`` for ``count`` sampled entries); the parent computes the centred differences
-    (:func:`check_gradient_samples`). Each call gets a fresh copy of every input.
-
-    Returns
-    -------
-    dict
-        ``loss``, ``dW``, ``W_after`` (``W`` after the call, to catch mutation), ``sample_index``,
-        ``loss_plus``, ``loss_minus``, ``h``.
-    """
-    W = np.array(W, dtype=np.float64)
-
-    def call(weights):
-        return loss_fn(weights, *(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
-
-    given = W.copy()
-    loss, dW = call(given)
-    index = rng.choice(W.size, size=min(count, W.size), replace=False)
-    plus, minus = [], []
-    for i in index:
-        for sign, values in ((1, plus), (-1, minus)):
-            shifted = W.copy()
-            shifted.flat[i] += sign * h
-            values.append(call(shifted)[0])
-    return {"loss": loss, "dW": dW, "W_after": given, "sample_index": index,
-            "loss_plus": plus, "loss_minus": minus, "h": h}
-
-
 def check_gradient_samples(outputs):
     """Why an analytic gradient disagrees with centred differences of the same loss, or ``""``.
 
-    Looks for the keys written by :func:`gradient_samples` (under any prefix) and computes the
+    Looks for the keys written by :func:`.probing.gradient_samples` (under any prefix) and computes the
     differences here, in trusted code, from the numbers the student's code returned.
     """
     for key in sorted(k for k in outputs if k.endswith("loss_plus")):
@@ -497,20 +446,6 @@ def check_gradient_samples(outputs):
             return (f"'{prefix}dW' disagrees with the numerical gradient of your own loss at flat index "
                     f"{int(index[worst])}: analytic {analytic[worst]:.6g}, numerical {numerical[worst]:.6g}")
     return ""
-
-
-def line_counts(definitions, name, inputs):
-    """Loop probe outputs of ``name(*args)`` for each ``args`` of ``inputs``, smallest first.
-
-    Called by probes in the sandbox with the probe's ``definitions``: ``"lines"`` are counted by the
-    child's trace function (installed by trusted code, which student code cannot switch off). Each
-    call is made again untraced, and the parent requires the same outputs (``"traced"`` and
-    ``"untraced"``): a function that behaves otherwise when it is watched fails. Values are not
-    compared with the reference: a "no loops" test checks loops, not values.
-    """
-    counted = [definitions.count_lines(definitions[name], *args) for args in inputs]
-    return {LINES_KEY: [lines for _, lines in counted], "traced": tuple(result for result, _ in counted),
-            "untraced": tuple(definitions[name](*args) for args in inputs)}
 
 
 def check_line_counts(probe, outputs):
