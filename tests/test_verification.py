@@ -4,7 +4,6 @@ The agreement of verification with the notebooks' tests on every simulated stude
 where the demo grades them (``tests/test_course.py``), from the verification the grading ran.
 """
 
-import inspect
 import json
 import re
 import subprocess
@@ -13,7 +12,6 @@ import sys
 import numpy as np
 import pytest
 
-import cs231kit.gradcheck
 from cs231kit.course import load_course_module
 from cs231kit.grading import outcomes, probing, verdicts, verify
 from cs231kit.grading.session import list_assignments
@@ -242,9 +240,7 @@ def numerical_gradient(f, x, h=1e-5):
     return fresh.numerical_gradient(f, x, h)
 """
 ATTACKS = {
-    # The course's own function pasted into the cell, below other lines: the same code at other line numbers.
-    "numerical_gradient_forward": "\n\n\n" + inspect.getsource(cs231kit.gradcheck.numerical_gradient).replace(
-        "def numerical_gradient(", "def numerical_gradient_forward(", 1),
+    "numerical_gradient_forward": "from cs231kit.gradcheck import numerical_gradient as numerical_gradient_forward",
     "relative_error": "def relative_error(a, b):\n    return len(open(%r).read())" % str(REPO / "autograder" / "checks" / "gradcheck.py"),
     "grad_check_sparse": "def grad_check_sparse(*args):\n    import sys\n    sys.settrace(None)",
     "binary_gates": "import ctypes\nctypes.pythonapi.PyEval_SetTrace(None, None)",

@@ -30,7 +30,6 @@ import inspect
 import json
 import os
 import sys
-import textwrap
 import types
 from pathlib import Path
 
@@ -218,7 +217,7 @@ class Guard:
         self._grading = os.path.join(os.path.realpath(os.path.dirname(cs231kit.grading.__file__)), "")
         self._course, self._package = os.path.join(root, ""), os.path.join(root, "src", "")
         self._twins = {name: twin_codes(name) for probe in probes for name in probe.course_twins}
-        self.delegations, self.refusals, self._keys = {}, [], {}
+        self.delegations, self.refusals = {}, []
         self._probe, self._forbidden, self._lines, self._busy = None, {}, None, False
         sys.addaudithook(self._audit)
 
@@ -263,7 +262,7 @@ class Guard:
     # -- the trace function: course twins and line counts
 
     def _trace(self, frame, event, arg):
-        twin = self._forbidden.get(self._key(frame.f_code)) if event == "call" and self._forbidden else None
+        twin = self._forbidden.get(frame.f_code) if event == "call" else None
         if twin is not None and twin not in self.delegations.setdefault(self._probe, []):
             self.delegations[self._probe].append(twin)
         return self._count if self._lines is not None else None
@@ -274,13 +273,6 @@ class Guard:
             if self._lines > LINE_LIMIT:
                 raise LineLimitExceeded(f"more than {LINE_LIMIT} Python lines")
         return self._count
-
-    def _key(self, code):
-        """:func:`code_key` of ``code``, computed once per code object."""
-        key = self._keys.get(code)
-        if key is None:
-            key = self._keys[code] = code_key(code)
-        return key
 
     def probing(self, probe):
         """Context manager: while ``probe`` runs, the trace function records calls of its course twins."""
@@ -305,7 +297,7 @@ class _Probing:
     def __enter__(self):
         guard = self._guard
         guard._probe = self._probe.name
-        guard._forbidden = {key: name for name in self._probe.course_twins for key in guard._twins[name]}
+        guard._forbidden = {code: name for name in self._probe.course_twins for code in guard._twins[name]}
         sys.settrace(guard._trace)
 
     def __exit__(self, *exc):
@@ -327,17 +319,8 @@ def _student_on_stack(frame):
     return False
 
 
-def code_key(code):
-    """What a code object runs, without where it was written: bytecode, names and constants (nested
-    code by its own key). A copy of a course function pasted into a cell at other lines has the key of
-    the function compiled from its source (code objects themselves compare their line numbers)."""
-    constants = tuple(code_key(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
-                      for c in code.co_consts)
-    return (code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars, constants)
-
-
 def twin_codes(dotted_name):
-    """The :func:`code_key` of a course function (``"package.module.function"``) or of every function a
+    """The code objects of a course function (``"package.module.function"``) or of every function a
     module defines (``"package.module"``), nested functions included."""
     module_name, _, attribute = dotted_name.rpartition(".")
     try:
@@ -347,19 +330,12 @@ def twin_codes(dotted_name):
     functions = [inspect.unwrap(target)] if not isinstance(target, types.ModuleType) else [
         value for value in vars(target).values()
         if isinstance(value, types.FunctionType) and value.__module__ == target.__name__]
-    pending, keys = [*(f.__code__ for f in functions), *(_recompiled(f) for f in functions)], set()
+    pending, codes = [f.__code__ for f in functions], set()
     while pending:
         code = pending.pop()
-        keys.add(code_key(code))
+        codes.add(code)
         pending += [c for c in code.co_consts if isinstance(c, types.CodeType)]
-    return keys
-
-
-def _recompiled(function):
-    """``function``'s code compiled again from its source text, as a cell is compiled (a copy pasted into a
-    cell compiles to this, which may differ from the code of the imported module in its bytecode)."""
-    module = compile(textwrap.dedent(inspect.getsource(function)), "<course source>", "exec")
-    return next(c for c in module.co_consts if isinstance(c, types.CodeType) and c.co_name == function.__name__)
+    return codes
 
 
 class _NoIPython:
