@@ -199,13 +199,13 @@ def test_every_bad_submission_ends_with_its_status_gains_no_point_and_the_batch_
 
 def _reference_lines():
     """The distinctive lines (40 characters or more) of the code that holds answers, the hidden checks
-    and the parent's references, which no student process may read; lines a student may write or read
-    anyway (in the solution and release notebooks or the package) left out."""
-    def lines(paths):
-        return {line.strip() for path in paths for line in _text_lines(path) if len(line.strip()) >= 40}
-
-    secret = lines([*(REPO / "autograder" / "checks").glob("*.py"), *(REPO / "autograder" / "references").glob("*.py")])
-    return secret - lines([*(REPO / "solutions").glob("*/*.ipynb"), *(REPO / "src" / "cs231kit").rglob("*.py")])
+    and the parent's references, which no student process may read; lines that are part of what a
+    student may write or read anyway (the solution notebooks, the package) left out."""
+    checks = [*(REPO / "autograder" / "checks").rglob("*.py"), *(REPO / "autograder" / "references").glob("*.py")]
+    secret = {line.strip() for path in checks for line in _text_lines(path) if len(line.strip()) >= 40}
+    public = "\n".join(line for path in [*(REPO / "solutions").glob("*/*.ipynb"), *(REPO / "src" / "cs231kit").rglob("*.py")]
+                       for line in _text_lines(path))
+    return {line for line in secret if line not in public}
 
 
 def _text_lines(path):

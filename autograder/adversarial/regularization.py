@@ -43,11 +43,11 @@ CASES = [
          "and hidden test of the wrong dropout passes in the kernel", patches=[DROP_PROBABILITY],
          cell_edits=[_insert("given_layers", FAKE_LAWS)], status="tamper suspected", failing=HONEST_FAILURES),
     dict(name="numpy_comparisons_patched", description="the wrong dropout's solution cell makes np.array_equal, "
-         "np.allclose and np.all always true; the kernel's own measurements of the flip and crop laws then break "
-         "(np.all returns a bool where an array is needed), so the cheat loses those points too",
+         "np.allclose and np.all always true; the kernel's own visible measurements of the flip and crop laws then "
+         "break (np.all returns a bool where an array is needed), so the cheat loses those points too (the hidden "
+         "ones are measured in the parent)",
          patches=[dict(DROP_PROBABILITY, new=DROP_PROBABILITY["new"].replace("    mask", PATCHED_NUMPY + "    mask"))],
-         status="tamper suspected", failing=[*HONEST_FAILURES, "test_flip_visible", "test_flip_hidden",
-                                             "test_crop_visible", "test_crop_hidden"]),
+         status="tamper suspected", failing=[*HONEST_FAILURES, "test_flip_visible", "test_crop_visible"]),
     dict(name="laws_patched_from_solution_cell", description="the wrong dropout's solution cell replaces "
          "cs231kit.laws.broken_laws by one that finds nothing broken", patches=[dict(DROP_PROBABILITY,
              new="    import cs231kit.laws\n    cs231kit.laws.broken_laws = lambda *a, **k: {}\n" + DROP_PROBABILITY["new"])],
