@@ -510,3 +510,10 @@ def test_append_bias_keeps_columns_and_dtype(X):
 def test_append_bias_rejects_non_matrices():
     with pytest.raises(ValueError, match="2-D"):
         data.append_bias(np.zeros(3))
+
+
+def test_test_split_is_a_copy_so_the_unused_test_images_are_freed_with_the_dataset():
+    ds = _indexed_dataset()
+    sp = data.make_splits(ds, num_test=50)
+    assert not np.shares_memory(sp.X_test, ds.X_test) and not np.shares_memory(sp.y_test, ds.y_test)
+    assert np.shares_memory(sp.X_train, ds.X_train) and np.shares_memory(sp.X_val, ds.X_val)
