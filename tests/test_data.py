@@ -107,6 +107,7 @@ def test_load_cifar10_layout_shapes_and_pixels(cache, cifar):
     assert ds.X_test.shape == (NUM_TEST, 32, 32, 3)
     for X, y in [(ds.X_train, ds.y_train), (ds.X_val, ds.y_val), (ds.X_test, ds.y_test)]:
         assert X.dtype == np.uint8 and y.dtype == np.int64 and len(y) == len(X)
+        assert X.flags.c_contiguous  # so that reshape(N, -1) in preprocess_linear is a view, not a copy
     row, col, rgb = KNOWN_PIXEL
     assert tuple(ds.X_train[0, row, col]) == rgb
     np.testing.assert_array_equal(np.concatenate([ds.X_train, ds.X_val, ds.X_test]), cifar["X"])
