@@ -107,6 +107,7 @@ def test_load_cifar10_layout_shapes_and_pixels(cache, cifar):
     assert ds.X_test.shape == (NUM_TEST, 32, 32, 3)
     for X, y in [(ds.X_train, ds.y_train), (ds.X_val, ds.y_val), (ds.X_test, ds.y_test)]:
         assert X.dtype == np.uint8 and y.dtype == np.int64 and len(y) == len(X)
+        assert X.flags.c_contiguous  # so that reshape(N, -1) in preprocess_linear is a view, not a copy
     row, col, rgb = KNOWN_PIXEL
     assert tuple(ds.X_train[0, row, col]) == rgb
     np.testing.assert_array_equal(np.concatenate([ds.X_train, ds.X_val, ds.X_test]), cifar["X"])
@@ -510,3 +511,10 @@ def test_append_bias_keeps_columns_and_dtype(X):
 def test_append_bias_rejects_non_matrices():
     with pytest.raises(ValueError, match="2-D"):
         data.append_bias(np.zeros(3))
+
+
+def test_test_split_is_a_copy_so_the_unused_test_images_are_freed_with_the_dataset():
+    ds = _indexed_dataset()
+    sp = data.make_splits(ds, num_test=50)
+    assert not np.shares_memory(sp.X_test, ds.X_test) and not np.shares_memory(sp.y_test, ds.y_test)
+    assert np.shares_memory(sp.X_train, ds.X_train) and np.shares_memory(sp.X_val, ds.X_val)

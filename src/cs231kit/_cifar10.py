@@ -11,7 +11,6 @@ through an unpickler that accepts nothing but plain containers and numpy arrays.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import pickle
 import re
@@ -26,6 +25,7 @@ TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 META = "batches.meta"
 _CHUNK = 1 << 20
+IMAGE_BYTES = 3 * 32 * 32  # one image of a batch's b"data": 1024 red, green, blue values
 
 
 class OneLineInNotebooks:
@@ -164,23 +164,53 @@ class _ArrayUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _read_member(tar, name):
-    """Unpickle ``cifar-10-batches-py/<name>`` from an open tar (bytes keys, as written by Py2)."""
+def _member(tar, name):
+    """The regular-file member ``cifar-10-batches-py/<name>`` of an open tar."""
     member = tar.getmember(f"{MEMBER_DIR}/{name}")
     if not member.isfile():
         raise tarfile.TarError(f"{member.name} is not a regular file")
-    data = tar.extractfile(member).read()
-    return _ArrayUnpickler(io.BytesIO(data), encoding="bytes").load()
+    return member
+
+
+def _unpickle(tar, member):
+    """Unpickle a member straight from the tar stream (bytes keys, as written by Py2)."""
+    with tar.extractfile(member) as file:
+        return _ArrayUnpickler(file, encoding="bytes").load()
 
 
 def _images_and_labels(batch):
     """Convert one batch dict to ``(X, y)``: uint8 (N, 32, 32, 3) and int64 (N,)."""
     data = np.asarray(batch[b"data"], dtype=np.uint8)
     labels = np.asarray(batch[b"labels"], dtype=np.int64)
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
+    if data.ndim != 2 or data.shape[1] != IMAGE_BYTES or len(labels) != len(data):
         raise ValueError(f"batch has data {data.shape} and {len(labels)} labels")
     # Each row holds the 1024 red, then green, then blue values of a row-major 32x32 image.
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+
+def _read_batches(tar, names):
+    """Read the named batches, in order, into one C-contiguous image array and one label array.
+
+    Each batch is copied into place as soon as it is unpickled, so one batch at a time is held beside
+    the result (concatenating them afterwards would hold all of them, and ``np.concatenate`` would keep
+    their strided layout, which every later ``reshape(N, -1)`` copies). The buffer is sized by the
+    members' byte counts, an upper bound of their images; its pages past the last image are never
+    touched, so they cost no memory.
+
+    Returns
+    -------
+    X : ndarray, uint8, (N, 32, 32, 3), C-contiguous
+    y : ndarray, int64, (N,)
+    """
+    members = [_member(tar, name) for name in names]
+    X = np.empty((sum(member.size for member in members) // IMAGE_BYTES, 32, 32, 3), dtype=np.uint8)
+    labels, count = [], 0
+    for member in members:
+        images, batch_labels = _images_and_labels(_unpickle(tar, member))
+        X[count:count + len(images)] = images
+        count += len(images)
+        labels.append(batch_labels)
+    return X[:count], np.concatenate(labels)
 
 
 def read_archive(path):
@@ -193,10 +223,10 @@ def read_archive(path):
 
     Returns
     -------
-    X_train : ndarray, uint8, (50000, 32, 32, 3)
+    X_train : ndarray, uint8, (50000, 32, 32, 3), C-contiguous
         The five training batches in order.
     y_train : ndarray, int64, (50000,)
-    X_test : ndarray, uint8, (10000, 32, 32, 3)
+    X_test : ndarray, uint8, (10000, 32, 32, 3), C-contiguous
     y_test : ndarray, int64, (10000,)
     class_names : tuple of str
         The 10 label names.
@@ -208,16 +238,13 @@ def read_archive(path):
     """
     try:
         with tarfile.open(path, "r:gz") as tar:
-            train = [_images_and_labels(_read_member(tar, name)) for name in TRAIN_BATCHES]
-            X_test, y_test = _images_and_labels(_read_member(tar, TEST_BATCH))
-            X_test = np.ascontiguousarray(X_test)
-            names = tuple(name.decode() for name in _read_member(tar, META)[b"label_names"])
+            X_train, y_train = _read_batches(tar, TRAIN_BATCHES)
+            X_test, y_test = _read_batches(tar, (TEST_BATCH,))
+            names = tuple(name.decode() for name in _unpickle(tar, _member(tar, META))[b"label_names"])
     except (OSError, EOFError, KeyError, ValueError, TypeError, tarfile.TarError,
             pickle.UnpicklingError) as error:
         raise DatasetError(
             f"{path} is not a readable CIFAR-10 archive ({type(error).__name__}: {error}). "
             f"Delete it and download it again (`cs231kit data download`)."
         ) from error
-    X_train = np.concatenate([X for X, _ in train])
-    y_train = np.concatenate([y for _, y in train])
     return X_train, y_train, X_test, y_test, names

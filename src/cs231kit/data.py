@@ -375,7 +375,9 @@ def make_splits(dataset, *, num_train=None, num_val=None, num_test=None, num_dev
 
     Train, val and test are the *first* ``num_*`` images of the dataset's own splits (both datasets
     are stored in random order); dev is a seeded random subset, without replacement, of the chosen
-    training images. The images are views of the dataset's arrays, not copies.
+    training images. Train and val are views of the dataset's arrays, not copies; test is a copy, so
+    that the test images the protocol leaves out (CIFAR-10: 9 000 of 10 000, 28 MiB) are freed with the
+    dataset instead of being kept alive by a view.
 
     Parameters
     ----------
@@ -409,7 +411,7 @@ def make_splits(dataset, *, num_train=None, num_val=None, num_test=None, num_dev
     return Splits(
         dataset.X_train[:num_train], dataset.y_train[:num_train],
         dataset.X_val[:num_val], dataset.y_val[:num_val],
-        dataset.X_test[:num_test], dataset.y_test[:num_test],
+        dataset.X_test[:num_test].copy(), dataset.y_test[:num_test].copy(),
         dataset.X_train[dev], dataset.y_train[dev],
         dataset.class_names, name,
     )
