@@ -77,7 +77,7 @@ def execution_marks():
     """``Execute`` settings that mark the kernel's launch, its readiness, each cell sent and the end.
 
     For nbgrader's ``Execute`` preprocessor (an nbclient ``NotebookClient``): a kernel manager that
-    marks ``"kernel launch"``, and the hooks ``on_notebook_start`` (kernel ready: ``"notebook start"``),
+    marks ``"kernel launch"``, ``"kernel shutdown"`` and ``"kernel gone"``, and the hooks ``on_notebook_start`` (kernel ready: ``"notebook start"``),
     ``on_cell_execute`` (``"cell"``, with its grade id) and ``on_notebook_complete``.
     """
     from jupyter_client.manager import AsyncKernelManager
@@ -86,6 +86,13 @@ def execution_marks():
         async def start_kernel(self, **kwargs):
             mark("kernel launch")
             return await super().start_kernel(**kwargs)
+
+        async def shutdown_kernel(self, *args, **kwargs):
+            mark("kernel shutdown")
+            try:
+                return await super().shutdown_kernel(*args, **kwargs)
+            finally:
+                mark("kernel gone")
 
     def mark_cell(cell, **_):
         mark("cell", grade_id=cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"))
