@@ -324,38 +324,39 @@ def _grade_safely(grader, assignment, student, max_score, feedback):
 def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progress, hidden):
     """Grade ``students`` with ``jobs`` worker processes (in this process when ``jobs == 1``).
 
-    What the submissions share (:class:`BatchSetup`) is prepared here first, once. If a worker
-    process dies, the submissions not yet graded are graded here, one at a time.
+    What the submissions share (:class:`BatchSetup`) is prepared first, once, by a grader of this
+    (trusted) process, which then grades here what no worker graded: everything when ``jobs == 1``,
+    else the submissions not yet graded when a worker process died.
     """
+    if not students:
+        return []
     limits = Limits.from_config(load_config(root))
     bar = tqdm(total=len(students), desc=f"grading {assignment}", unit="submission", disable=not progress)
     with tempfile.TemporaryDirectory(prefix="cs231kit-grading-") as scratch:
-        batch = _prepare_batch(root, assignment, limits, scratch, hidden) if students else BatchSetup()
-        done = {}
-        if jobs > 1 and len(students) > 1:
-            done = _grade_in_pool(root, assignment, students, max_score, feedback, min(jobs, len(students)),
-                                  (limits, scratch, hidden, batch), bar)
-        remaining = [s for s in students if s not in done]
-        if remaining:
-            grader = SubmissionGrader(root, limits, scratch, hidden, batch)
-            try:
-                done.update((s, _advance(bar, _grade_safely(grader, assignment, s, max_score, feedback)))
-                            for s in remaining)
-            finally:
-                grader.close()
+        grader, batch = _batch_grader(root, assignment, limits, scratch, hidden)
+        try:
+            done = {}
+            if jobs > 1 and len(students) > 1:
+                done = _grade_in_pool(root, assignment, students, max_score, feedback, min(jobs, len(students)),
+                                      (limits, scratch, hidden, batch), bar)
+            done.update((s, _advance(bar, _grade_safely(grader, assignment, s, max_score, feedback)))
+                        for s in students if s not in done)
+        finally:
+            grader.close()
         return [done[s] for s in students]
 
 
 @timed("batch setup")
-def _prepare_batch(root, assignment, limits, scratch, hidden):
-    """The :class:`BatchSetup` of a batch graded in ``scratch``: the shared offline dataset, then the
-    released cells and the reference outputs, computed by a grader of this (trusted) process."""
+def _batch_grader(root, assignment, limits, scratch, hidden):
+    """A grader of this (trusted) process and the :class:`BatchSetup` it prepared for the batch graded in
+    ``scratch``: the shared offline dataset, the released cells and the reference outputs."""
     offline_dataset = share_offline_dataset(root, scratch)
     grader = SubmissionGrader(root, limits, scratch, hidden, BatchSetup(offline_dataset))
     try:
-        return grader.batch_setup(assignment, offline_dataset)
-    finally:
+        return grader, grader.batch_setup(assignment, offline_dataset)
+    except BaseException:
         grader.close()
+        raise
 
 
 def _grade_in_pool(root, assignment, students, max_score, feedback, jobs, sandbox, bar):
