@@ -9,12 +9,21 @@ the ratios (the reference is measured in the same run, on the same machine, so t
 3. ``cs231kit grade <a> --jobs N``: sandboxed kernels, N at a time.
 
 Also reported: the time to execute the notebook alone (nbclient, no grading), so that the overhead
-per submission beyond executing the notebook is visible.
+per submission beyond executing the notebook is visible, and where a ``cs231kit grade`` run spends
+its time per submission (from the grader's own timers, :mod:`cs231kit.grading.timings`):
+
+- start: the sandboxed kernel's launch until it answers, and the verification child's start;
+- data: the notebook's cell that loads the dataset (with its imports);
+- execution: the notebook's other cells;
+- verification: the child's start, the program (locked and solution cells) and the probes;
+- bookkeeping: intake, nbgrader's own work and the gradebook, feedback;
+- per batch: the batch's setup (shared dataset, reference outputs) and the workers' start.
 
 Usage: ``python benchmarks/grading_throughput.py [--assignment loss] [--copies 2] [--jobs N]``
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -26,10 +35,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from cs231kit import data
 from cs231kit.grading.demo import copy_course
 from cs231kit.grading.release import release_all
 from cs231kit.grading.session import grading_environment
 from cs231kit.grading.simulate import load_simulated_class, write_simulated_class
+from cs231kit.grading.timings import TIMINGS_ENV, read_timings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,13 +65,84 @@ def reset_grading_state(course, assignment):
     release_all(course, [assignment])
 
 
-def timed(command, course, assignment):
-    """Run ``command`` in ``course`` with the grading environment; return the seconds it took."""
+def timed(command, course, assignment, timings=None):
+    """Run ``command`` in ``course`` with the grading environment; return the seconds it took.
+
+    ``timings``: a file where the grader records its steps (``$CS231KIT_TIMINGS``).
+    """
     reset_grading_state(course, assignment)
     start = time.perf_counter()
-    with grading_environment():
+    with grading_environment({TIMINGS_ENV: str(timings)} if timings else {}):
         subprocess.run(command, cwd=course, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def dataset_cells(course, assignment):
+    """Grade ids of the released notebooks' cells that load the dataset."""
+    cells = [cell for path in (course / "notebooks" / assignment).glob("*.ipynb")
+             for cell in json.loads(path.read_text())["cells"]]
+    return {cell["metadata"].get("nbgrader", {}).get("grade_id") for cell in cells
+            if cell["cell_type"] == "code" and "load_dataset(" in "".join(cell["source"])}
+
+
+def kernel_seconds(events, loading_cells):
+    """``{"start", "data", "execution", "shutdown"}``: seconds summed over the kernels marked in ``events``.
+
+    ``events``: ``{pid: [mark, ...]}`` (see :func:`cs231kit.grading.timings.read_timings`); a cell
+    lasts from its mark to the next cell's, the last one until the notebook completes.
+    """
+    total = dict.fromkeys(("start", "data", "execution", "shutdown"), 0.0)
+    for marks in events.values():
+        launched = None
+        for mark, following in zip(marks, marks[1:]):
+            if mark["event"] == "kernel launch":
+                launched = mark["t"]
+            elif mark["event"] == "notebook start" and launched is not None:
+                total["start"] += mark["t"] - launched
+            elif mark["event"] == "kernel shutdown":
+                total["shutdown"] += following["t"] - mark["t"]
+            elif mark["event"] == "cell":
+                part = "data" if mark.get("grade_id") in loading_cells else "execution"
+                total[part] += following["t"] - mark["t"]
+    return total
+
+
+def breakdown(timings, loading_cells, count):
+    """Rows ``(what, seconds per submission)`` of one ``cs231kit grade`` run, from its timings file."""
+    steps, events = read_timings(timings)
+    total = {step: sum(values) for step, values in steps.items()}
+    kernel = kernel_seconds(events, loading_cells)
+    verification = total.get("grade/verification", 0.0)
+    program, probes = total.get("grade/verification/program", 0.0), total.get("grade/verification/probes", 0.0)
+    in_kernel = sum(kernel.values())
+    rows = [("start: kernel launch until it answers", kernel["start"]),
+            ("start: verification child", verification - program - probes),
+            ("data: the cell that loads the dataset", kernel["data"]),
+            ("execution: the notebook's other cells", kernel["execution"]),
+            ("kernel shutdown", kernel["shutdown"]),
+            ("verification: program (cells)", program),
+            ("verification: probes", probes),
+            ("bookkeeping: intake", total.get("grade/intake", 0.0)),
+            ("bookkeeping: nbgrader and gradebook", total.get("grade/autograde", 0.0) - in_kernel),
+            ("bookkeeping: feedback", total.get("grade/feedback", 0.0)),
+            ("bookkeeping: other", total.get("grade", 0.0) - sum(total.get(f"grade/{s}", 0.0) for s in
+                                                                  ("intake", "autograde", "verification", "feedback"))),
+            ("total per submission (one worker)", total.get("grade", 0.0))]
+    rows = [(what, seconds / count) for what, seconds in rows]
+    return rows + [("per batch: setup (shared dataset, references)", total.get("batch setup", 0.0)),
+                   ("per batch: workers' start (sum over workers)", total.get("worker start", 0.0))]
+
+
+def dataset_seconds():
+    """Seconds to build the offline dataset, and to read a saved copy of it (as a kernel does in a batch)."""
+    start = time.perf_counter()
+    dataset = data.build_offline_dataset()
+    built = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        data.save_dataset(dataset, Path(folder) / "offline.npz")
+        start = time.perf_counter()
+        data.read_saved_dataset(Path(folder) / "offline.npz")
+        return built, time.perf_counter() - start
 
 
 def notebook_execution_seconds(course, assignment, repeats=2):
@@ -91,7 +173,13 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="cs231kit-bench-") as scratch:
         course, count = prepare_course(scratch, args.assignment, args.copies)
         execute = notebook_execution_seconds(course, args.assignment)
-        seconds = {name: timed(command, course, args.assignment) for name, (command, _) in runs.items()}
+        loading_cells = dataset_cells(course, args.assignment)
+        seconds, breakdowns = {}, {}
+        for name, (command, _) in runs.items():
+            timings = Path(scratch) / f"timings-{len(seconds)}.jsonl" if name.startswith("cs231kit") else None
+            seconds[name] = timed(command, course, args.assignment, timings)
+            if timings and timings.exists():
+                breakdowns[name] = breakdown(timings, loading_cells, count)
     reference = seconds["nbgrader autograde (sequential, no sandbox)"]
     print(f"{count} submissions of '{args.assignment}' on {os.cpu_count()} cores; "
           f"executing the notebook alone takes {execute:.1f} s")
@@ -100,6 +188,17 @@ def main(argv=None):
         per_worker = total * runs[name][1] / count  # time one worker spends on one submission
         print(f"{name:<45} {total / count:>12.1f} {per_worker - execute:>8.1f}s {reference / total:>8.2f}x")
     print("overhead: per worker and submission, beyond executing the notebook; speed-up: against nbgrader")
+    print_breakdowns(breakdowns)
+    built, read = dataset_seconds()
+    print(f"offline dataset: built in {built:.2f} s, read from a saved copy in {read:.2f} s")
+
+
+def print_breakdowns(breakdowns):
+    """Print the breakdown of each ``cs231kit grade`` run side by side (seconds per submission)."""
+    names = list(breakdowns)
+    print(f"\n{'where a worker spends its time (s)':<48}" + "".join(f"{n[len('cs231kit grade '):]:>10}" for n in names))
+    for index, (what, _) in enumerate(next(iter(breakdowns.values()), [])):
+        print(f"{what:<48}" + "".join(f"{breakdowns[n][index][1]:>10.2f}" for n in names))
 
 
 if __name__ == "__main__":

@@ -388,6 +388,50 @@ def test_offline_is_deterministic(offline, offline_build):
         np.testing.assert_array_equal(y, offline_build[split][1])
 
 
+def _random_dataset(name, seed=0):
+    """A small dataset of random images whose arrays no builder would produce."""
+    rng = np.random.default_rng(seed)
+    arrays = [array for n in (12, 5, 7) for array in (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8),
+                                                      rng.integers(0, 10, n))]
+    return data.Dataset(name, tuple(f"class {k}" for k in range(10)), *arrays)
+
+
+def _assert_same_dataset(got, expected):
+    assert (got.name, got.class_names) == (expected.name, expected.class_names)
+    for field in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"):
+        assert getattr(got, field).dtype == getattr(expected, field).dtype
+        np.testing.assert_array_equal(getattr(got, field), getattr(expected, field))
+
+
+def test_the_offline_dataset_is_read_from_the_copy_the_grader_names(tmp_path, monkeypatch):
+    saved = _random_dataset("offline")
+    data.save_dataset(saved, tmp_path / "shared.npz")
+    monkeypatch.setenv(data.OFFLINE_CACHE_ENV, str(tmp_path / "shared.npz"))
+    monkeypatch.setattr(data, "build_offline_dataset", lambda: pytest.fail("built although a copy was named"))
+    loaded = data.load_dataset("offline")
+    _assert_same_dataset(loaded, saved)
+    loaded.X_train[0] = 0  # the student's own arrays, as when built
+    _assert_same_dataset(data.read_saved_dataset(tmp_path / "shared.npz"), saved)
+
+
+@pytest.mark.parametrize("copy", ["missing", "not an npz", "another dataset"])
+def test_without_a_readable_copy_of_it_the_offline_dataset_is_built(copy, tmp_path, monkeypatch):
+    path = tmp_path / "shared.npz"
+    if copy == "not an npz":
+        path.write_bytes(b"PK\x03\x04 truncated")
+    elif copy == "another dataset":
+        data.save_dataset(_random_dataset("cifar10"), path)
+    built = _random_dataset("offline", seed=1)
+    monkeypatch.setenv(data.OFFLINE_CACHE_ENV, str(path))
+    monkeypatch.setattr(data, "build_offline_dataset", lambda: built)
+    assert data.load_offline_dataset() is built
+
+
+def test_a_saved_copy_of_the_offline_dataset_reads_back_identical(offline, tmp_path):
+    data.save_dataset(offline, tmp_path / "offline.npz")
+    _assert_same_dataset(data.read_saved_dataset(tmp_path / "offline.npz"), offline)
+
+
 # --------------------------------------------------------------------------- splits
 
 

@@ -5,6 +5,7 @@ runs student-like code in it and checks what happened, from inside and from outs
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -21,6 +22,8 @@ from jupyter_client import KernelManager
 from traitlets.config import Config
 
 import cs231kit
+from cs231kit import data
+from cs231kit.grading.autograde import BatchSetup, share_offline_dataset
 from cs231kit.grading.sandbox import (PROTECTIONS, KernelSandbox, Limits, describe_isolation, missing_protections,
                                       probe_isolation)
 from cs231kit.grading.sandbox_world import plan_world, python_paths
@@ -28,6 +31,7 @@ from cs231kit.grading.session import grading_environment
 
 ISOLATION = probe_isolation()
 needs_namespaces = pytest.mark.skipif(not ISOLATION["namespaces"], reason="this machine has no user namespaces")
+DATASET_ARRAYS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
 SMALL = Limits(wall_seconds=60, cpu_seconds=30, memory_bytes=2 * 2**30, file_bytes=2**20, processes=40)
 
 
@@ -51,12 +55,13 @@ class Kernel:
 
 
 @contextlib.contextmanager
-def sandboxed_kernel(course, limits=SMALL, scratch_parent=None):
+def sandboxed_kernel(course, limits=SMALL, scratch_parent=None, shared=()):
     """Start a sandboxed kernel for ``course`` whose cwd is a submission folder, as in grading."""
     cwd = course / "autograder" / "autograded" / "student" / "toy"
     cwd.mkdir(parents=True, exist_ok=True)
     (cwd / "data.txt").write_text("submitted file")
-    with KernelSandbox(course, limits, scratch_parent) as sandbox, grading_environment(sandbox.environment):
+    with KernelSandbox(course, limits, scratch_parent, shared=shared) as sandbox, \
+            grading_environment(sandbox.environment):
         with kernel_in(sandbox, cwd) as (kernel, manager):
             yield kernel, manager, sandbox
 
@@ -168,6 +173,33 @@ def test_parallel_kernels_cannot_see_each_others_scratch_space(course, short_tmp
         own = [p.name for p in parent.iterdir() if p.name != "another-worker"]
     assert error is None, output
     assert output.split("\n")[:2] == [str(own), "[]"]
+
+
+@needs_namespaces
+def test_the_batch_dataset_gives_the_kernel_the_built_arrays_and_no_sandboxed_code_can_change_it(course, short_tmp):
+    built = data.build_offline_dataset()
+    path = share_offline_dataset(course, short_tmp)
+    digests = [hashlib.sha256(getattr(built, f).tobytes()).hexdigest() for f in DATASET_ARRAYS]
+    code = ("import errno, hashlib, os\nfrom cs231kit import _offline, data\n"
+            "_offline.build = None  # a build would fail: the arrays must come from the shared copy\n"
+            "d = data.load_offline_dataset()\n"
+            f"print([hashlib.sha256(getattr(d, f).tobytes()).hexdigest() for f in {DATASET_ARRAYS!r}])\n"
+            f"path = {path!r}\n"
+            "for attempt in (lambda: open(path, 'r+b'), lambda: os.chmod(path, 0o666), lambda: os.unlink(path),\n"
+            "                lambda: os.rename(path, path + '.old'), lambda: open(path + '.new', 'wb')):\n"
+            "    try:\n        attempt()\n        print('changed')\n"
+            "    except OSError as error:\n        print(errno.errorcode[error.errno])")
+    before = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    os.chmod(path, 0o666)  # even a file its mode lets anyone write is read-only inside the sandbox
+    with grading_environment(BatchSetup(path).environment()):
+        with sandboxed_kernel(course, scratch_parent=short_tmp, shared=[path]) as (kernel, _, _):
+            output, error = kernel.run(code)
+    lines = output.splitlines()
+    assert error is None, output
+    assert lines[0] == str(digests)
+    assert lines[1] == "EROFS" and set(lines[2:]) <= {"EROFS", "EPERM", "EACCES", "EBUSY"} and len(lines) == 6, output
+    assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in short_tmp.iterdir() if p.name.startswith("offline")) == ["offline-dataset.npz"]
 
 
 @needs_namespaces

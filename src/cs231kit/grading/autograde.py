@@ -16,20 +16,23 @@ import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..data import dataset_environment
+from ..data import (COURSE_SETTINGS_FILE, OFFLINE_CACHE_ENV, build_offline_dataset, dataset_environment,
+                    read_course_dataset, save_dataset)
 from . import verify
 from .gradebook import name_unnamed_student, read_grader_review, record_verification, restore_grader_review
 from .intake import IntakeLimits, printable_id, released_cells, take_submission
 from .outcomes import (SubmissionResult, apply_verification, collect_graded_submission, failed_submission,
                        with_intake_notes)
 from .release import generate_release
-from .sandbox import KernelSandbox, Limits
+from .sandbox import KernelSandbox, Limits, probe_isolation
 from .session import grading_environment, load_config, make_api
 from .status import Status
+from .timings import TIMINGS_ENV, execution_marks, timed
 from .verdicts import test_verdicts
 from .world_state import world_changes, world_fingerprint
 
@@ -101,6 +104,46 @@ def autograded_max(assignment):
     return total
 
 
+@dataclass(frozen=True)
+class BatchSetup:
+    """What every submission of a batch shares, prepared once by the trusted grader and handed to its workers.
+
+    Attributes
+    ----------
+    offline_dataset : str or None
+        A read-only copy of the offline dataset (:func:`share_offline_dataset`) that kernels and
+        verification children load instead of building it; None: each builds its own.
+    released : dict
+        ``{assignment: {notebook: {grade id: ReleasedCell}}}`` (what the intake compares with).
+    references : dict
+        ``{assignment: {probe key: ndarray}}``: the reference outputs of the probes.
+    """
+
+    offline_dataset: str | None = None
+    released: dict = field(default_factory=dict)
+    references: dict = field(default_factory=dict)
+
+    def environment(self):
+        """Environment variables that hand the shared dataset to kernels and verification children."""
+        return {OFFLINE_CACHE_ENV: self.offline_dataset} if self.offline_dataset else {}
+
+
+def share_offline_dataset(root, folder):
+    """Build the offline dataset once for a batch, as a read-only file in ``folder``; return its path.
+
+    Only where the sandbox's world is read-only: there the file is bound into every sandbox
+    read-only (:class:`~cs231kit.grading.sandbox.KernelSandbox`'s ``shared``), so student code can
+    read it but never change what the next submission loads. Returns None when the course uses
+    CIFAR-10 (read from its verified archive) or the world is writable.
+    """
+    if read_course_dataset(Path(root) / COURSE_SETTINGS_FILE) != "offline" or not probe_isolation()["read_only_world"]:
+        return None
+    path = Path(folder) / "offline-dataset.npz"
+    save_dataset(build_offline_dataset(), path)
+    path.chmod(0o444)
+    return str(path)
+
+
 class SubmissionGrader:
     """Grades submissions of one course in this process, each notebook in a sandboxed kernel.
 
@@ -114,9 +157,11 @@ class SubmissionGrader:
         Shared parent of the scratch folders of parallel graders (each hidden from the others).
     hidden : sequence of str or Path, optional
         More paths that student code must not see (see :class:`~cs231kit.grading.sandbox.KernelSandbox`).
+    batch : BatchSetup, optional
+        What the batch's submissions share (prepared once); what it lacks is computed here when needed.
     """
 
-    def __init__(self, root, limits, scratch_parent=None, hidden=()):
+    def __init__(self, root, limits, scratch_parent=None, hidden=(), batch=BatchSetup()):
         self.root = Path(root)
         self.submitted_root = submitted_root(root)
         self.intake_limits = IntakeLimits.from_config(load_config(root))
@@ -126,14 +171,19 @@ class SubmissionGrader:
         # The kernel must not see the staged notebooks or the verdicts (a sibling of its scratch folder is
         # hidden anyway).
         hidden = hidden if scratch_parent else [*hidden, staging, private]
-        self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent, hidden))
-        self._stack.enter_context(grading_environment({**dataset_environment(root), **self.sandbox.environment}))
+        shared = [batch.offline_dataset] if batch.offline_dataset else []
+        self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent, hidden, shared))
+        self._stack.enter_context(grading_environment({**dataset_environment(root), **batch.environment(),
+                                                       **self.sandbox.environment}))
         self.verdicts_path = Path(private) / "verdicts.json"
         sections = {**self.sandbox.config,
                     "BoundedExecute": {"max_output_bytes": self.intake_limits.max_output_bytes_per_cell},
                     "InsertVerdicts": {"path": str(self.verdicts_path)}}
+        if os.environ.get(TIMINGS_ENV):
+            sections["Execute"] = {**sections["Execute"], **execution_marks()}
         self.api = make_api(root, sections=sections, submitted_directory=staging)
-        self._references = {}
+        self._released = dict(batch.released)
+        self._references = dict(batch.references)
 
     def close(self):
         """Restore the environment and remove the scratch folder."""
@@ -164,6 +214,7 @@ class SubmissionGrader:
         coursedir = self.api.coursedir
         return Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
 
+    @timed("autograde")
     def _autograde_keeping_grader_work(self, assignment, student):
         """nbgrader's autograde of one submission, then the grader's review flags put back and the student
         named (see :mod:`cs231kit.grading.gradebook`); returns nbgrader's outcome."""
@@ -182,16 +233,32 @@ class SubmissionGrader:
             gradebook.close()
         return outcome
 
+    @timed("intake")
     def _intake(self, assignment, student):
         """:func:`~cs231kit.grading.intake.take_submission` of one student's folder into nbgrader's (staged) one."""
-        gradebook = self.api.gradebook
-        try:
-            released = {n.name: released_cells(gradebook, assignment, n.name)
-                        for n in gradebook.find_assignment(assignment).notebooks}
-        finally:
-            gradebook.close()
-        return take_submission(self.submitted_root, student, assignment, released,
+        return take_submission(self.submitted_root, student, assignment, self._released_cells(assignment),
                                self.api.coursedir.submitted_directory, self.intake_limits)
+
+    def _released_cells(self, assignment):
+        """``{notebook: {grade id: ReleasedCell}}`` of the assignment, read from the gradebook once."""
+        if assignment not in self._released:
+            gradebook = self.api.gradebook
+            try:
+                self._released[assignment] = {n.name: released_cells(gradebook, assignment, n.name)
+                                              for n in gradebook.find_assignment(assignment).notebooks}
+            finally:
+                gradebook.close()
+        return self._released[assignment]
+
+    def batch_setup(self, assignment, offline_dataset=None):
+        """The :class:`BatchSetup` of ``assignment``: its released cells and its reference outputs, computed here."""
+        released = self._released_cells(assignment)
+        probes = verify.load_probes(self.root, assignment)
+        try:
+            references = {assignment: self._reference(assignment, probes, list(released))} if probes else {}
+        except RuntimeError:  # a solution that fails its own verification: every submission records why
+            references = {}
+        return BatchSetup(offline_dataset, {assignment: released}, references)
 
     def _verification(self, assignment, student):
         """Verify the staged submission out of process, before its notebook runs; return
@@ -204,11 +271,7 @@ class SubmissionGrader:
         probes = verify.load_probes(self.root, assignment)
         verification = None
         if probes:
-            gradebook = self.api.gradebook
-            try:
-                notebooks = [n.name for n in gradebook.find_assignment(assignment).notebooks]
-            finally:
-                gradebook.close()
+            notebooks = list(self._released_cells(assignment))
             coursedir = self.api.coursedir
             submitted = coursedir.format_path(coursedir.submitted_directory, student, assignment)
             program = verify.assignment_program(self.root, assignment, notebooks, submitted)
@@ -233,16 +296,22 @@ class SubmissionGrader:
     def _reference(self, assignment, probes, notebooks):
         """The reference outputs of the probes (the instructor's solution run the same way), computed once."""
         if assignment not in self._references:
-            program = verify.assignment_program(self.root, assignment, notebooks)
-            outputs, report = verify.run_in_sandbox(self.sandbox, self.root, assignment, program)
-            problems = [report.get("failure")] + [f"{k}: {v}" for k, v in report.get("probe_errors", {}).items()]
-            problems += [f"cell {k}: {v}" for k, v in report.get("cell_errors", {}).items()]
-            if any(problems):
-                raise RuntimeError(f"the solution of {assignment} fails its own verification (fix "
-                                   f"autograder/verify/{assignment}.py or the solution): {'; '.join(filter(None, problems))}")
-            self._references[assignment] = outputs
+            with timed("reference"):
+                self._references[assignment] = self._run_reference(assignment, notebooks)
         return self._references[assignment]
 
+    def _run_reference(self, assignment, notebooks):
+        """Run the reference program in the sandbox; return its outputs (RuntimeError if the solution fails)."""
+        program = verify.assignment_program(self.root, assignment, notebooks)
+        outputs, report = verify.run_in_sandbox(self.sandbox, self.root, assignment, program)
+        problems = [report.get("failure")] + [f"{k}: {v}" for k, v in report.get("probe_errors", {}).items()]
+        problems += [f"cell {k}: {v}" for k, v in report.get("cell_errors", {}).items()]
+        if any(problems):
+            raise RuntimeError(f"the solution of {assignment} fails its own verification (fix "
+                               f"autograder/verify/{assignment}.py or the solution): {'; '.join(filter(None, problems))}")
+        return outputs
+
+    @timed("feedback")
     def _feedback(self, assignment, student):
         """Write the feedback HTML of one graded submission; return the error text or None."""
         outcome = self.api.generate_feedback(assignment, student, force=True)
@@ -252,10 +321,11 @@ class SubmissionGrader:
 _worker_grader = None
 
 
-def _start_worker(root, limits, scratch_parent, hidden):
+@timed("worker start")
+def _start_worker(root, limits, scratch_parent, hidden, batch):
     """Pool initializer: one grader (sandbox, environment, nbgrader API) per worker process."""
     global _worker_grader
-    _worker_grader = SubmissionGrader(root, limits, scratch_parent, hidden)
+    _worker_grader = SubmissionGrader(root, limits, scratch_parent, hidden, batch)
 
 
 def _grade_in_worker(assignment, student, max_score, feedback):
@@ -265,7 +335,8 @@ def _grade_in_worker(assignment, student, max_score, feedback):
 def _grade_safely(grader, assignment, student, max_score, feedback):
     """``grader.grade(...)``, or an explained failure if grading this submission raised (the batch goes on)."""
     try:
-        return grader.grade(assignment, student, max_score, feedback)
+        with timed("grade"):
+            return grader.grade(assignment, student, max_score, feedback)
     except Exception as error:  # one submission's grading error must not stop the batch
         return failed_submission(printable_id(student), assignment, max_score, f"the grader failed: {error!r}"), None
 
@@ -273,24 +344,39 @@ def _grade_safely(grader, assignment, student, max_score, feedback):
 def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progress, hidden):
     """Grade ``students`` with ``jobs`` worker processes (in this process when ``jobs == 1``).
 
-    If a worker process dies, the submissions not yet graded are graded here, one at a time.
+    What the submissions share (:class:`BatchSetup`) is prepared first, once, by a grader of this
+    (trusted) process, which then grades here what no worker graded: everything when ``jobs == 1``,
+    else the submissions not yet graded when a worker process died.
     """
+    if not students:
+        return []
     limits = Limits.from_config(load_config(root))
     bar = tqdm(total=len(students), desc=f"grading {assignment}", unit="submission", disable=not progress)
     with tempfile.TemporaryDirectory(prefix="cs231kit-grading-") as scratch:
-        done = {}
-        if jobs > 1 and len(students) > 1:
-            done = _grade_in_pool(root, assignment, students, max_score, feedback, min(jobs, len(students)),
-                                  (limits, scratch, hidden), bar)
-        remaining = [s for s in students if s not in done]
-        if remaining:
-            grader = SubmissionGrader(root, limits, scratch, hidden)
-            try:
-                done.update((s, _advance(bar, _grade_safely(grader, assignment, s, max_score, feedback)))
-                            for s in remaining)
-            finally:
-                grader.close()
+        grader, batch = _batch_grader(root, assignment, limits, scratch, hidden)
+        try:
+            done = {}
+            if jobs > 1 and len(students) > 1:
+                done = _grade_in_pool(root, assignment, students, max_score, feedback, min(jobs, len(students)),
+                                      (limits, scratch, hidden, batch), bar)
+            done.update((s, _advance(bar, _grade_safely(grader, assignment, s, max_score, feedback)))
+                        for s in students if s not in done)
+        finally:
+            grader.close()
         return [done[s] for s in students]
+
+
+@timed("batch setup")
+def _batch_grader(root, assignment, limits, scratch, hidden):
+    """A grader of this (trusted) process and the :class:`BatchSetup` it prepared for the batch graded in
+    ``scratch``: the shared offline dataset, the released cells and the reference outputs."""
+    offline_dataset = share_offline_dataset(root, scratch)
+    grader = SubmissionGrader(root, limits, scratch, hidden, BatchSetup(offline_dataset))
+    try:
+        return grader, grader.batch_setup(assignment, offline_dataset)
+    except BaseException:
+        grader.close()
+        raise
 
 
 def _grade_in_pool(root, assignment, students, max_score, feedback, jobs, sandbox, bar):

@@ -257,11 +257,15 @@ class KernelSandbox:
         parallel workers that share a parent cannot see each other's kernels.
     hidden : sequence of str or Path, optional
         More paths outside the course to hide (e.g. the unpacked Gradescope autograder).
+    shared : sequence of str or Path, optional
+        Files the grader prepared for every sandbox (the batch's dataset): visible, read-only, to
+        kernels and verification children, even inside a hidden folder such as ``scratch_parent``.
     """
 
-    def __init__(self, root, limits, scratch_parent=None, hidden=()):
+    def __init__(self, root, limits, scratch_parent=None, hidden=(), shared=()):
         self.root, self.limits, self.scratch_parent = Path(root), limits, scratch_parent
         self.hidden = [Path(p) for p in hidden if Path(p).exists()]
+        self.shared = [str(Path(p).resolve()) for p in shared]
         self.isolation = probe_isolation()
 
     def __enter__(self):
@@ -278,11 +282,12 @@ class KernelSandbox:
         private += [[str(p), []] for p in [*_jupyter_runtime_dirs(), *self.hidden]]
         self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
         plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
-                           [str(self.root.resolve())], [],
+                           [str(self.root.resolve()), *self.shared], [],
                            self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"),
                            str(scratch / "home"))
         self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
-                                      hidden=verification_hidden_paths(self.root, private), readable=[], writable=[])
+                                      hidden=verification_hidden_paths(self.root, private), readable=self.shared,
+                                      writable=[])
         # The kernel runs outside the course tree: the hidden tests find the course through this variable.
         self.environment = {**plan.to_environment(), "CS231KIT_COURSE_ROOT": str(self.root.resolve()),
                             "JUPYTER_PATH": str(scratch),

@@ -60,6 +60,7 @@ import numpy as np
 from ..course import load_course_module
 from .cells import cell_text, grade_id, is_graded, is_locked, is_solution, solution_text
 from .probing import LINES_KEY
+from .timings import record_seconds, timed
 
 CHILD_MODULE = "cs231kit.grading.verify_child"
 KEY_SEPARATOR = "/"
@@ -277,17 +278,26 @@ def run_in_sandbox(sandbox, root, assignment, program, call_seconds=30.0):
         The child's JSON report (``probe_errors``, ``cell_errors``, ``tampering``), plus
         ``"failure"`` (why the child produced no result) when it did not finish.
     """
-    with tempfile.TemporaryDirectory(prefix="verify-", dir=sandbox.scratch) as work:
+    with tempfile.TemporaryDirectory(prefix="verify-", dir=sandbox.scratch) as work, timed("verification"):
         work = Path(work)
         code, endings, stderr = sandbox.run_module(CHILD_MODULE, child_arguments(work, root, assignment, program,
                                                                                  call_seconds), cwd=work)
         report = _read_report(work / "report.json")
+        _record_child_seconds(report)
         outputs = _read_outputs(work / "outputs.npz") if code == 0 else {}
         if code != 0 or not report.get("finished"):
             report["failure"] = (endings[-1]["reason"] if endings else
                                  f"the verification process ended with exit code {code}: "
                                  f"{stderr.strip().splitlines()[-1] if stderr.strip() else 'no message'}")
         return outputs, report
+
+
+def _record_child_seconds(report):
+    """Record the child's own timings (``report["seconds"]``: program, probes), when they are numbers."""
+    seconds = report.get("seconds")
+    for part, value in (seconds.items() if isinstance(seconds, dict) else ()):
+        if part in ("program", "probes") and isinstance(value, (int, float)):
+            record_seconds(part, value)
 
 
 def child_arguments(work, root, assignment, program, call_seconds=30.0):

@@ -30,6 +30,7 @@ import inspect
 import json
 import os
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -54,12 +55,14 @@ def main(argv=None):
     """Entry point; returns the exit code (0 when the report and outputs were written)."""
     request_path, outputs_path, report_path = (sys.argv[1:] if argv is None else argv)[:3]
     request = json.loads(Path(request_path).read_text())
-    save, dump, write = np.savez, json.dumps, Path.write_text  # kept before any student code runs
+    save, dump, write, clock = np.savez, json.dumps, Path.write_text, time.perf_counter  # kept before student code
     probes = load_course_module(f"autograder/verify/{request['assignment']}.py", root=request["root"]).PROBES
     inputs = _read_outputs(Path(request["inputs"])) if request.get("inputs") else {}
     guard = Guard(request["root"], probes)
     namespace = {"__name__": "__main__", "get_ipython": _NoIPython}  # get_ipython() -> a do-nothing shell
+    started = clock()
     cell_errors, tampering = run_program(request["program"], namespace, request["call_seconds"])
+    program_seconds = clock() - started
     outputs, probe_errors, before = {}, {}, snapshot_trusted()
     for probe in probes:
         try:
@@ -70,7 +73,8 @@ def main(argv=None):
     tampering += [f"{what} (while its functions were called)" for what in replaced_since(before)]
     save(outputs_path, **outputs)
     report = {"finished": True, "cell_errors": cell_errors, "probe_errors": probe_errors, "tampering": tampering,
-              "delegations": guard.delegations, "refusals": guard.refusals[:MAX_REFUSALS]}
+              "delegations": guard.delegations, "refusals": guard.refusals[:MAX_REFUSALS],
+              "seconds": {"program": program_seconds, "probes": clock() - started - program_seconds}}
     write(Path(report_path), dump(report))
     return 0
 
