@@ -245,6 +245,9 @@ ATTACKS = {
     "grad_check_sparse": "def grad_check_sparse(*args):\n    import sys\n    sys.settrace(None)",
     "binary_gates": "import ctypes\nctypes.pythonapi.PyEval_SetTrace(None, None)",
     "unary_gates": "import sys\nframe = sys._getframe()",
+    # Frames handed out by the standard library: the way to the guard's objects, refused the same way.
+    "add_mul_graph": "import traceback\nframes = list(traceback.walk_stack(None))",
+    "sigmoid_neuron": "import logging\nframe = logging.currentframe()",
 }
 
 
@@ -260,5 +263,6 @@ def test_the_child_refuses_student_code_the_course_and_its_measurements(tmp_path
     for event in ("open: a file of the course", "sys.settrace", "ctypes.", "sys._getframe"):
         assert event in refused
     assert "PermissionError" in report["probe_errors"]["relative_error on the visible cases"]
-    assert "PermissionError" in report["cell_errors"]["binary_gates"]
+    for cell in ("binary_gates", "add_mul_graph", "sigmoid_neuron"):
+        assert "PermissionError" in report["cell_errors"][cell], cell
     assert not any(p.startswith(("affine", "relu", "two_layer")) for p in {**delegated, **report["probe_errors"]})

@@ -190,6 +190,9 @@ REFUSED_EVENTS = ("sys.settrace", "sys.setprofile", "sys._current_frames", "_thr
 """Audit events refused whenever a student frame is on the stack (and every ``ctypes.*`` event)."""
 FRAME_ATTRIBUTES = ("tb_frame", "gi_frame", "cr_frame", "ag_frame", "__code__")
 """Attributes (audited as ``object.__getattr__``) that student code may not read: frames and code objects."""
+FRAME_HANDING_MODULES = (f"{os.sep}inspect.py", f"{os.sep}traceback.py", os.path.join("logging", "__init__.py"))
+"""Standard modules that hand frames to their caller (``inspect.stack``, ``traceback.walk_stack``,
+``logging.currentframe``): called straight from student code, they are refused as the student would be."""
 GRADING_MODULES = ("cs231kit.grading", "cs231kit_course_", "autograder")
 """Module names student code may not import (the grading code and the course's own files)."""
 LINE_LIMIT = 2_000_000
@@ -245,7 +248,7 @@ class Guard:
         if event == "sys._getframe" or event == "object.__getattr__":
             if event == "object.__getattr__" and args[1] not in FRAME_ATTRIBUTES:
                 return ""
-            near = (caller, caller.f_back if caller.f_code.co_filename.endswith("inspect.py") else None)
+            near = (caller, caller.f_back if caller.f_code.co_filename.endswith(FRAME_HANDING_MODULES) else None)
             return "frames and code objects" if any(f is not None and _is_student(f) for f in near) else ""
         if not _student_on_stack(caller):
             return ""
