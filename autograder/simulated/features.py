@@ -22,9 +22,9 @@ STUDENTS = [
         patches=[dict(cell="gradient_magnitude_orientation",
                       old="    with np.errstate(divide=\"ignore\", invalid=\"ignore\"):   # g_col = 0 gives +-inf "
                           "(90 degrees) or 0/0\n"
-                          "        orientation = np.degrees(np.arctan(g_row / g_col))\n"
-                          "    orientation += np.where(orientation < 0, 180.0, 0.0)\n"
-                          "    orientation[magnitude == 0] = 0.0                      # 0/0 gave NaN\n",
+                          "        orientation = np.arctan(g_row / g_col)\n"
+                          "    orientation *= 180 / np.pi\n"
+                          "    orientation += (orientation < 0) * 180.0\n",
                       new="    orientation = np.degrees(np.arctan2(g_row, g_col)) % 360\n")],
         failing=["test_orientation_visible", "test_orientation_hidden", "test_hog_features_visible",
                  "test_hog_features_hidden"],
