@@ -71,7 +71,7 @@ def test_demo_gives_every_simulated_student_exactly_the_expected_score(assignmen
     # Out-of-process verification agrees with the notebook's tests on every honest student: it takes
     # away exactly the failing tests that a probe backs, no more (nobody loses an earned point, nobody
     # is suspected) and no fewer (each probe checks what its tests check).
-    backed = set(verify.probes_by_test(verify.load_probes(REPO, assignment)))
+    backed = set(verify.probes_by_test(verify.load_probes(REPO, assignment).probes))
     for student in load_simulated_class(REPO, assignment):
         result = by_student[student["name"]]
         failing = backed if student["failing"] is None else set(student["failing"]) & backed

@@ -38,8 +38,6 @@ _fail, _name, _call = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.call
 shared = load_course_module("autograder/checks/cases/loss.py", root=Path(__file__).resolve().parents[2])
 """The hidden inputs and tolerances, shared with the probes of ``autograder/verify/loss.py``."""
 
-ANSWER_ATOL = 1e-2
-"""Absolute tolerance of numeric answers to the conceptual questions (2.3 for log 10 is fine)."""
 STABLE_OFFSETS = (1000.0, -1000.0, "mixed")
 """Score offsets of the stability cases: every row near +1000, every row near -1000, or half and half."""
 LOOP_NODES = {
@@ -468,7 +466,7 @@ def _number(value, name):
 def _check_answer(value, name, correct, hint):
     __tracebackhide__ = True
     value = _number(value, name)
-    right = value == correct if np.isinf(correct) else (np.isfinite(value) and abs(value - correct) <= ANSWER_ATOL)
+    right = value == correct if np.isinf(correct) else (np.isfinite(value) and abs(value - correct) <= shared.ANSWER_ATOL)
     if not right:
         _fail(f"{name} = {value!r} is not right. {hint}")
 

@@ -31,20 +31,6 @@ def search_problem(N=40, D=6, C=4, seed=501):
     return X, rng.integers(0, C, size=N)
 
 
-class _CountingLoss:
-    """A reference softmax loss that counts its calls and remembers the reg it was given."""
-
-    __name__ = "the reference softmax loss"
-
-    def __init__(self):
-        self.calls, self.regs = 0, set()
-
-    def __call__(self, W, X, y, reg):
-        self.calls += 1
-        self.regs.add(reg)
-        return softmax_loss_reference(W, X, y, reg)
-
-
 def random_search_reference(loss_fn, X, y, num_classes, num_tries, weight_scale, rng):
     """Best of ``num_tries`` matrices ``weight_scale * rng.standard_normal((D, C))`` by data loss (reg 0)."""
     candidates = [weight_scale * rng.standard_normal((X.shape[1], num_classes)) for _ in range(num_tries)]
@@ -119,7 +105,7 @@ def check_random_search(fn):
     for num_tries, weight_scale, seed in ((1, 0.5, 11), (25, 1.0, 12), (60, 0.01, 13)):
         what = f"a hidden problem (N={X.shape[0]}, D={X.shape[1]}, C=4) with num_tries={num_tries}, " \
                f"weight_scale={weight_scale} and rng=np.random.default_rng({seed})"
-        loss_fn = _CountingLoss()
+        loss_fn = shared.CountingLoss(softmax_loss_reference)
         kwargs = dict(X=X, y=y, num_classes=4, num_tries=num_tries, weight_scale=weight_scale,
                       rng=np.random.default_rng(seed))
         W, loss = _call_strategy(fn, (loss_fn,), kwargs, what)
@@ -143,7 +129,7 @@ def check_random_local_search(fn):
     for num_steps, step_size, seed in ((1, 0.5, 22), (40, 0.3, 23)):
         what = f"a hidden problem with num_steps={num_steps}, step_size={step_size}, rng=np.random.default_rng({seed})"
         kwargs = dict(X=X, y=y, W0=W0, num_steps=num_steps, step_size=step_size, rng=np.random.default_rng(seed))
-        W, history = _call_strategy(fn, (_CountingLoss(),), kwargs, what)
+        W, history = _call_strategy(fn, (shared.CountingLoss(softmax_loss_reference),), kwargs, what)
         want_W, want_history = random_local_search_reference(softmax_loss_reference, X, y, W0, num_steps, step_size,
                                                              np.random.default_rng(seed))
         _compare_history(fn, history, want_history, what)

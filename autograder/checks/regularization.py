@@ -15,13 +15,15 @@ bit-identical...) and measures them on seeded inputs. The same laws are measured
 
 import itertools
 import numbers
+from pathlib import Path
 
 import numpy as np
 
+from cs231kit.course import load_course_module
 from cs231kit.laws import assert_laws
 
-ANSWER_ATOL = 1e-6
-"""Numeric answers: how close to the value the lecture's reasoning gives."""
+shared = load_course_module("autograder/checks/cases/regularization.py", root=Path(__file__).resolve().parents[2])
+"""The tolerances, shared with the probes of ``autograder/verify/regularization.py``."""
 
 
 def check_dropout_forward(dropout_forward):
@@ -42,7 +44,7 @@ def check_expected_output_factor(value):
     __tracebackhide__ = True
     assert isinstance(value, numbers.Real) and not isinstance(value, bool), "expected_output_factor must be a number"
     value = float(value)  # a plain float: a subclass could redefine its comparisons
-    assert abs(value - _expected_output_factor()) <= ANSWER_ATOL, (
+    assert abs(value - _expected_output_factor()) <= shared.ANSWER_ATOL, (
         f"expected_output_factor = {value} is not right: average a = w1 x + w2 y over the four masks (x kept or "
         f"not, y kept or not), each of probability 1/4, and compare with w1 x + w2 y")
 

@@ -121,10 +121,10 @@ def _loss_probes(name, tests_prefix, stable=False):
 
 PROBES = (
     Probe("svm_loss_min and svm_loss_max", ("test_svm_q2_bounds",), answers("svm_loss_min", "svm_loss_max"),
-          atol=1e-2),
-    Probe("svm_loss_at_init", ("test_svm_q3_init",), answers("svm_loss_at_init"), atol=1e-2),
+          atol=shared.ANSWER_ATOL),
+    Probe("svm_loss_at_init", ("test_svm_q3_init",), answers("svm_loss_at_init"), atol=shared.ANSWER_ATOL),
     Probe("svm_loss_increase_with_correct_class", ("test_svm_q4_correct_class",),
-          answers("svm_loss_increase_with_correct_class"), atol=1e-2),
+          answers("svm_loss_increase_with_correct_class"), atol=shared.ANSWER_ATOL),
     *_loss_probes("svm_loss_naive", "test_svm_naive"),
     *_loss_probes("svm_loss_vectorized", "test_svm_vectorized"),
     Probe("l2_penalty on the lecture's weights", ("test_l2_penalty_visible",), penalties("l2_penalty", LECTURE_WEIGHTS)),
@@ -135,8 +135,8 @@ PROBES = (
     Probe("l1_penalty against the reference", ("test_l1_penalty_hidden",),
           penalties("l1_penalty", random_penalty_cases())),
     Probe("softmax_loss_min and softmax_loss_max", ("test_softmax_q1_bounds",),
-          answers("softmax_loss_min", "softmax_loss_max"), atol=1e-2),
-    Probe("softmax_loss_at_init", ("test_softmax_q2_init",), answers("softmax_loss_at_init"), atol=1e-2),
+          answers("softmax_loss_min", "softmax_loss_max"), atol=shared.ANSWER_ATOL),
+    Probe("softmax_loss_at_init", ("test_softmax_q2_init",), answers("softmax_loss_at_init"), atol=shared.ANSWER_ATOL),
     *_loss_probes("softmax_loss_naive", "test_softmax_naive"),
     *_loss_probes("softmax_loss_vectorized", "test_softmax_vectorized", stable=True),
 )

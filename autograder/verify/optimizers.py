@@ -61,16 +61,9 @@ def softmax_loss(W, X, y, reg):
     return -log_probs[np.arange(N), y].mean() + reg * np.sum(W * W), X.T @ dscores / N + 2 * reg * W
 
 
-class CountingLoss:
-    """:func:`softmax_loss` that counts its calls and remembers every ``reg`` it was given."""
-
-    def __init__(self):
-        self.calls, self.regs = 0, set()
-
-    def __call__(self, W, X, y, reg):
-        self.calls += 1
-        self.regs.add(reg)
-        return softmax_loss(W, X, y, reg)
+def counting_softmax_loss():
+    """A fresh :func:`softmax_loss` that counts its calls and the regs it saw (``cases.CountingLoss``)."""
+    return shared.CountingLoss(softmax_loss)
 
 
 def running_mean_rule(w, dw, state=None):
@@ -334,14 +327,14 @@ def notebook_minibatch_sgd(definitions):
 
 def hidden_strategy(name, cases):
     """Each case ``(kwargs, loss factory)``: the returned W and loss (random_search) or loss history, and how
-    much the call moved X, y, W0; with a :class:`CountingLoss`, its number of calls and the regs it saw too."""
+    much the call moved X, y, W0; with a counting loss, its number of calls and the regs it saw too."""
     def run(definitions):
         outputs = {}
         for i, (kwargs, make_loss) in enumerate(cases()):
             loss_fn = make_loss()
             (W, loss), moved = call_on_copies(definitions[name], loss_fn, **kwargs)
             outputs[f"case{i}"] = {"W": W, "loss": loss, "moved": moved}
-            if isinstance(loss_fn, CountingLoss):
+            if isinstance(loss_fn, shared.CountingLoss):
                 outputs[f"case{i}"].update(calls=loss_fn.calls, regs=np.array(sorted(loss_fn.regs)))
         return outputs
     return run
@@ -351,14 +344,15 @@ def random_search_cases():
     """1, 25 and 60 tries with scales 0.5, 1 and 0.01 (N=40, D=6, C=4), a counting loss."""
     X, y = problem(40, 6, 4, seed=1501)
     return [(dict(X=X, y=y, num_classes=4, num_tries=tries, weight_scale=scale, rng=np.random.default_rng(seed)),
-             CountingLoss) for tries, scale, seed in ((1, 0.5, 1511), (25, 1.0, 1512), (60, 0.01, 1513))]
+             counting_softmax_loss) for tries, scale, seed in ((1, 0.5, 1511), (25, 1.0, 1512), (60, 0.01, 1513))]
 
 
 def random_local_search_cases():
     """1 and 40 steps of sizes 0.5 and 0.3 from random W0."""
     X, y = problem(40, 6, 4, seed=1502)
     W0 = np.random.default_rng(1521).standard_normal((6, 4))
-    return [(dict(X=X, y=y, W0=W0, num_steps=steps, step_size=size, rng=np.random.default_rng(seed)), CountingLoss)
+    return [(dict(X=X, y=y, W0=W0, num_steps=steps, step_size=size, rng=np.random.default_rng(seed)),
+             counting_softmax_loss)
             for steps, size, seed in ((1, 0.5, 1522), (40, 0.3, 1523))]
 
 

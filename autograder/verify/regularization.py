@@ -11,12 +11,14 @@ The numeric answer is compared with the instructor's value, as in the other assi
 """
 
 import numbers
+from pathlib import Path
 
 from cs231kit import laws
+from cs231kit.course import load_course_module
 from cs231kit.grading.verify import Probe
 
-ANSWER_ATOL = 1e-6
-"""As the hidden check of the answer."""
+shared = load_course_module("autograder/checks/cases/regularization.py", root=Path(__file__).resolve().parents[2])
+"""The tolerance of the answer, shared with the hidden check."""
 
 # topic -> (the functions it calls, the visible test, the hidden test)
 TESTS = {
@@ -68,5 +70,5 @@ PROBES = (
     *(probe for topic, (names, visible, hidden) in TESTS.items() for probe in _law_probes(topic, names, visible, hidden)),
     Probe("the network memorises 50 examples", ("test_two_layer_net_hidden", "test_overfit_small_data"),
           collector("overfit", ("two_layer_net_loss",)), reference_keys=(), laws=measured("overfit")),
-    Probe("expected_output_factor", ("test_dropout_question",), answer, rtol=0, atol=ANSWER_ATOL),
+    Probe("expected_output_factor", ("test_dropout_question",), answer, rtol=0, atol=shared.ANSWER_ATOL),
 )

@@ -11,6 +11,8 @@ import numpy as np
 
 LOSS_RTOL = 1e-6
 """Relative tolerance of a student's loss and dW against the reference (both are exact formulas)."""
+ANSWER_ATOL = 1e-2
+"""Absolute tolerance of numeric answers to the conceptual questions (2.3 for log 10 is fine)."""
 
 # (N, D, C, reg, seed): N = 1 and C = 2 included, reg = 0 and reg > 0. What each separates from the
 # right answer: N > 1 a sum not divided by N (and N = 1 an average over the wrong axis); reg > 0 a

@@ -54,3 +54,24 @@ def rule_sequence(shape=(4, 3), seed=401):
     rng = np.random.default_rng(seed)
     w = rng.standard_normal(shape)
     return w, [rng.standard_normal(shape) * rng.choice([1e-3, 0.1, 1.0, 5.0], size=shape) for _ in range(NUM_STEPS)]
+
+
+class CountingLoss:
+    """A loss function ``(W, X, y, reg) -> (loss, dW)`` that counts its calls and remembers every ``reg``
+    it was given: the search strategies must evaluate the data loss (``reg`` 0), once per candidate.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        The softmax loss it wraps (the checks' reference, or the probes' own).
+    """
+
+    __name__ = "the reference softmax loss"
+
+    def __init__(self, loss_fn):
+        self.loss_fn, self.calls, self.regs = loss_fn, 0, set()
+
+    def __call__(self, W, X, y, reg):
+        self.calls += 1
+        self.regs.add(reg)
+        return self.loss_fn(W, X, y, reg)

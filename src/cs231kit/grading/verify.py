@@ -167,21 +167,34 @@ class VerificationReport:
         return {v.probe: v.reason for v in self.verdicts if not v.passed}
 
 
+@dataclass(frozen=True)
+class AssignmentProbes:
+    """What ``autograder/verify/<assignment>.py`` declares: its probes, and the tests no probe backs.
+
+    Attributes
+    ----------
+    probes : tuple of Probe
+        Empty if the assignment has no verification.
+    in_kernel_only : dict
+        ``IN_KERNEL_ONLY``: ``{grade id: InKernelOnly}``.
+    """
+
+    probes: tuple = ()
+    in_kernel_only: dict = field(default_factory=dict)
+
+    def needs(self):
+        """``{grade id: probe names}``: the probes whose failure costs each in-kernel-only test its points."""
+        return {test: entry.needs for test, entry in self.in_kernel_only.items()}
+
+
 def load_probes(root, assignment):
-    """The probes of ``autograder/verify/<assignment>.py``, or ``()`` if the assignment has none."""
+    """The :class:`AssignmentProbes` of ``autograder/verify/<assignment>.py`` (empty if there is no such file)."""
     if not (Path(root) / "autograder" / "verify" / f"{assignment}.py").is_file():
-        return ()
+        return AssignmentProbes()
     module = load_course_module(f"autograder/verify/{assignment}.py", root=root)
     if not hasattr(module, "PROBES"):
         raise ValueError(f"autograder/verify/{assignment}.py defines no PROBES (a tuple of cs231kit.grading.verify.Probe)")
-    return tuple(module.PROBES)
-
-
-def in_kernel_only(root, assignment):
-    """``IN_KERNEL_ONLY`` of ``autograder/verify/<assignment>.py``: ``{grade id: InKernelOnly}`` (``{}`` if none)."""
-    if not (Path(root) / "autograder" / "verify" / f"{assignment}.py").is_file():
-        return {}
-    return dict(getattr(load_course_module(f"autograder/verify/{assignment}.py", root=root), "IN_KERNEL_ONLY", {}))
+    return AssignmentProbes(tuple(module.PROBES), dict(getattr(module, "IN_KERNEL_ONLY", {})))
 
 
 def probes_by_test(probes):
