@@ -140,6 +140,24 @@ def test_demo_gives_every_simulated_student_the_expected_score(toy_demo):
 
 
 @pytest.mark.slow
+def test_one_batch_grades_several_assignments_each_as_if_alone(tmp_path):
+    """The demo grades every assignment in one pool of workers; each assignment's results are its own."""
+    source = make_toy_course(tmp_path / "source")
+    shutil.copytree(source / "solutions" / ASSIGNMENT, source / "solutions" / "toy2")
+    toy2_class = simulate.load_simulated_class(source, ASSIGNMENT)[::2]  # ada and cy only
+    (source / "autograder" / "simulated" / "toy2.py").write_text(f"STUDENTS = {toy2_class!r}\n")
+    lines = []
+    demos = run_demo(source, workdir=tmp_path / "demo", progress=False, echo=lines.append)
+    assert [d.assignment for d in demos] == [ASSIGNMENT, "toy2"]
+    for demo in demos:
+        assert {r.assignment for r in demo.results} == {demo.assignment}
+        assert {r.student: r.score for r in demo.results} == demo.expected
+    assert set(demos[1].expected) == {"ada", "cy"}
+    assert any(line.startswith("Graded 6 simulated students of 2 assignments in one batch") for line in lines)
+    assert "All 6 simulated students got exactly their expected score." in "\n".join(lines)
+
+
+@pytest.mark.slow
 def test_failed_tests_carry_the_reason(toy_demo):
     demo, _, _ = toy_demo
     blank = next(r for r in demo.results if r.student == "bob")

@@ -13,7 +13,7 @@ import pytest
 from traitlets.config import Config
 
 from cs231kit.grading import intake
-from cs231kit.grading.autograde import _grade_safely, grade_assignment
+from cs231kit.grading.autograde import GradingTask, _grade_safely, grade_assignment
 from cs231kit.grading.feedback import BoundedExecute, bounded_error
 from cs231kit.grading.intake import IntakeLimits, ReleasedCell, parse_notebook, take_submission
 from cs231kit.grading.status import Status
@@ -291,6 +291,6 @@ def test_one_worker_goes_on_after_a_grader_error():
         def grade(self, *args):
             raise OSError("disk full")
 
-    result, feedback_error = _grade_safely(Broken(), "a1", "ada\n", 3.0, True)
+    result, feedback_error = _grade_safely(Broken(), GradingTask("a1", "ada\n", 3.0), True)
     assert (result.student, result.status, result.score, feedback_error) == ("ada\\n", "grading error", None, None)
     assert "disk full" in result.reason

@@ -184,6 +184,7 @@ class SubmissionGrader:
         self.api = make_api(root, sections=sections, submitted_directory=staging)
         self._released = dict(batch.released)
         self._references = dict(batch.references)
+        self._declared_probes = {}
 
     def close(self):
         """Restore the environment and remove the scratch folder."""
@@ -250,15 +251,24 @@ class SubmissionGrader:
                 gradebook.close()
         return self._released[assignment]
 
-    def batch_setup(self, assignment, offline_dataset=None):
-        """The :class:`BatchSetup` of ``assignment``: its released cells and its reference outputs, computed here."""
-        released = self._released_cells(assignment)
-        probes = verify.load_probes(self.root, assignment)
-        try:
-            references = {assignment: self._reference(assignment, probes, list(released))} if probes else {}
-        except RuntimeError:  # a solution that fails its own verification: every submission records why
-            references = {}
-        return BatchSetup(offline_dataset, {assignment: released}, references)
+    def _probes(self, assignment):
+        """The assignment's :class:`~cs231kit.grading.verify.AssignmentProbes`, loaded once per grader."""
+        if assignment not in self._declared_probes:
+            self._declared_probes[assignment] = verify.load_probes(self.root, assignment)
+        return self._declared_probes[assignment]
+
+    def batch_setup(self, assignments, offline_dataset=None):
+        """The :class:`BatchSetup` of ``assignments``: their released cells and reference outputs, computed here."""
+        released, references = {}, {}
+        for assignment in assignments:
+            released[assignment] = self._released_cells(assignment)
+            probes = self._probes(assignment).probes
+            try:
+                if probes:
+                    references[assignment] = self._reference(assignment, probes, list(released[assignment]))
+            except RuntimeError:  # a solution that fails its own verification: every submission records why
+                pass
+        return BatchSetup(offline_dataset, released, references)
 
     def _verification(self, assignment, student):
         """Verify the staged submission out of process, before its notebook runs; return
@@ -268,17 +278,17 @@ class SubmissionGrader:
         The verdicts go to :attr:`verdicts_path`, which :class:`~cs231kit.grading.verdicts.InsertVerdicts`
         puts in place of the hidden tests, so the kernel runs no reference code.
         """
-        probes = verify.load_probes(self.root, assignment)
+        declared = self._probes(assignment)
         verification = None
-        if probes:
+        if declared.probes:
             notebooks = list(self._released_cells(assignment))
             coursedir = self.api.coursedir
             submitted = coursedir.format_path(coursedir.submitted_directory, student, assignment)
             program = verify.assignment_program(self.root, assignment, notebooks, submitted)
             outputs, child_report = verify.run_in_sandbox(self.sandbox, self.root, assignment, program)
-            report = verify.verify_outputs(probes, self._reference(assignment, probes, notebooks), outputs, child_report)
-            needs = {test: entry.needs for test, entry in verify.in_kernel_only(self.root, assignment).items()}
-            verification = (report, verify.probes_by_test(probes), needs)
+            report = verify.verify_outputs(declared.probes, self._reference(assignment, declared.probes, notebooks),
+                                           outputs, child_report)
+            verification = (report, verify.probes_by_test(declared.probes), declared.needs())
         self.verdicts_path.write_text(json.dumps(test_verdicts(*verification[:2]) if verification else {}),
                                       encoding="utf-8")
         return verification
@@ -328,68 +338,81 @@ def _start_worker(root, limits, scratch_parent, hidden, batch):
     _worker_grader = SubmissionGrader(root, limits, scratch_parent, hidden, batch)
 
 
-def _grade_in_worker(assignment, student, max_score, feedback):
-    return _grade_safely(_worker_grader, assignment, student, max_score, feedback)
+def _grade_in_worker(task, feedback):
+    return _grade_safely(_worker_grader, task, feedback)
 
 
-def _grade_safely(grader, assignment, student, max_score, feedback):
-    """``grader.grade(...)``, or an explained failure if grading this submission raised (the batch goes on)."""
+@dataclass(frozen=True)
+class GradingTask:
+    """One submission to grade: whose, of which assignment, and the assignment's autograded points."""
+
+    assignment: str
+    student: str
+    max_score: float
+
+
+def _grade_safely(grader, task, feedback):
+    """``grader.grade(...)`` of ``task``, or an explained failure if grading it raised (the batch goes on)."""
     try:
         with timed("grade"):
-            return grader.grade(assignment, student, max_score, feedback)
+            return grader.grade(task.assignment, task.student, task.max_score, feedback)
     except Exception as error:  # one submission's grading error must not stop the batch
-        return failed_submission(printable_id(student), assignment, max_score, f"the grader failed: {error!r}"), None
+        return failed_submission(printable_id(task.student), task.assignment, task.max_score,
+                                 f"the grader failed: {error!r}"), None
 
 
-def _grade_all(root, assignment, students, max_score, *, feedback, jobs, progress, hidden):
-    """Grade ``students`` with ``jobs`` worker processes (in this process when ``jobs == 1``).
+def _grade_all(root, tasks, *, feedback, jobs, progress, hidden):
+    """Grade ``tasks`` (GradingTask, of one or several assignments) with ``jobs`` worker processes (in this
+    process when ``jobs == 1``); return ``(SubmissionResult, feedback error)`` in the order of ``tasks``.
 
     What the submissions share (:class:`BatchSetup`) is prepared first, once, by a grader of this
     (trusted) process, which then grades here what no worker graded: everything when ``jobs == 1``,
-    else the submissions not yet graded when a worker process died.
+    else the submissions not yet graded when a worker process died. One pool for every assignment
+    keeps both cores busy until the last submission, where a pool per assignment idles at each end.
     """
-    if not students:
+    if not tasks:
         return []
     limits = Limits.from_config(load_config(root))
-    bar = tqdm(total=len(students), desc=f"grading {assignment}", unit="submission", disable=not progress)
+    assignments = list(dict.fromkeys(task.assignment for task in tasks))
+    bar = tqdm(total=len(tasks), desc=f"grading {', '.join(assignments)}", unit="submission", disable=not progress)
     with tempfile.TemporaryDirectory(prefix="cs231kit-grading-") as scratch:
-        grader, batch = _batch_grader(root, assignment, limits, scratch, hidden)
+        grader, batch = _batch_grader(root, assignments, limits, scratch, hidden)
         try:
             done = {}
-            if jobs > 1 and len(students) > 1:
-                done = _grade_in_pool(root, assignment, students, max_score, feedback, min(jobs, len(students)),
-                                      (limits, scratch, hidden, batch), bar)
-            done.update((s, _advance(bar, _grade_safely(grader, assignment, s, max_score, feedback)))
-                        for s in students if s not in done)
+            if jobs > 1 and len(tasks) > 1:
+                sandbox = (limits, scratch, hidden, batch)
+                done = _grade_in_pool(root, tasks, feedback, min(jobs, len(tasks)), sandbox, bar)
+            for task in (task for task in tasks if task not in done):
+                done[task] = _advance(bar, _grade_safely(grader, task, feedback))
         finally:
             grader.close()
-        return [done[s] for s in students]
+        return [done[task] for task in tasks]
 
 
 @timed("batch setup")
-def _batch_grader(root, assignment, limits, scratch, hidden):
+def _batch_grader(root, assignments, limits, scratch, hidden):
     """A grader of this (trusted) process and the :class:`BatchSetup` it prepared for the batch graded in
     ``scratch``: the shared offline dataset, the released cells and the reference outputs."""
     offline_dataset = share_offline_dataset(root, scratch)
     grader = SubmissionGrader(root, limits, scratch, hidden, BatchSetup(offline_dataset))
     try:
-        return grader, grader.batch_setup(assignment, offline_dataset)
+        return grader, grader.batch_setup(assignments, offline_dataset)
     except BaseException:
         grader.close()
         raise
 
 
-def _grade_in_pool(root, assignment, students, max_score, feedback, jobs, sandbox, bar):
-    """Grade in ``jobs`` worker processes; return ``{student: outcome}`` of those graded before any worker died."""
+def _grade_in_pool(root, tasks, feedback, jobs, sandbox, bar):
+    """Grade in ``jobs`` worker processes; return ``{task: outcome}`` of those graded before any worker died."""
     done = {}
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
                                  initargs=(str(root), *sandbox)) as pool:
-            futures = {pool.submit(_grade_in_worker, assignment, s, max_score, feedback): s for s in students}
+            futures = {pool.submit(_grade_in_worker, task, feedback): task for task in tasks}
             for future in as_completed(futures):
-                done[futures[future]] = _advance(bar, _outcome_of(future, assignment, futures[future], max_score))
+                done[futures[future]] = _advance(bar, _outcome_of(future, futures[future]))
     except BrokenProcessPool as error:
-        warnings.warn(f"a grading worker process died ({error}); the {len(students) - len(done)} submissions "
+        warnings.warn(f"a grading worker process died ({error}); the {len(tasks) - len(done)} submissions "
                       "not yet graded are graded in this process", stacklevel=3)
     return done
 
@@ -400,14 +423,15 @@ def _advance(bar, value):
     return value
 
 
-def _outcome_of(future, assignment, student, max_score):
+def _outcome_of(future, task):
     """The result of a worker, or an explained failure if grading this submission raised."""
     try:
         return future.result()
     except BrokenProcessPool:
         raise
     except Exception as error:  # one submission's grading error must not stop the batch
-        return failed_submission(printable_id(student), assignment, max_score, f"grader worker failed: {error!r}"), None
+        return failed_submission(printable_id(task.student), task.assignment, task.max_score,
+                                 f"grader worker failed: {error!r}"), None
 
 
 def grade_assignment(root, assignment, *, students=None, feedback=True, progress=True, jobs=None, hidden=()):
@@ -436,16 +460,41 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
         One SubmissionResult per student, sorted by student id, including students who did not
         submit; its ``world_changes`` name what changed in the read-only world during the batch.
     """
+    return grade_assignments(root, {assignment: students}, feedback=feedback, progress=progress, jobs=jobs,
+                             hidden=hidden)[assignment]
+
+
+def grade_assignments(root, students_by_assignment, *, feedback=True, progress=True, jobs=None, hidden=()):
+    """Autograde several assignments in one batch: one pool of workers for all their submissions.
+
+    Parameters
+    ----------
+    root : str or Path
+        Course root.
+    students_by_assignment : dict
+        ``{assignment: list of student ids, or None for every folder of autograder/submitted/}``.
+    feedback, progress, jobs, hidden
+        As for :func:`grade_assignment`.
+
+    Returns
+    -------
+    dict
+        ``{assignment: GradedBatch}`` as :func:`grade_assignment` returns it; every batch carries the
+        world changes of the whole run.
+    """
     api = make_api(root)
-    ensure_registered(root, api, assignment)
-    max_score = autograded_max_score(api, assignment)
-    submitted, missing = submitted_students(root, assignment)
-    if students is not None:
-        submitted = [s for s in submitted if s in students]
-        missing = [s for s in missing if s in students]
+    tasks, missing, max_scores = [], {}, {}
+    for assignment, students in students_by_assignment.items():
+        ensure_registered(root, api, assignment)
+        max_scores[assignment] = autograded_max_score(api, assignment)
+        submitted, missing[assignment] = submitted_students(root, assignment)
+        if students is not None:
+            submitted = [s for s in submitted if s in students]
+            missing[assignment] = [s for s in missing[assignment] if s in students]
+        tasks += [GradingTask(assignment, student, max_scores[assignment]) for student in submitted]
     before = world_fingerprint(root)
-    graded = _grade_all(root, assignment, submitted, max_score, feedback=feedback,
-                        jobs=jobs or os.cpu_count() or 1, progress=progress, hidden=[str(p) for p in hidden])
+    graded = _grade_all(root, tasks, feedback=feedback, jobs=jobs or os.cpu_count() or 1, progress=progress,
+                        hidden=[str(p) for p in hidden])
     changes = world_changes(before, world_fingerprint(root))
     if changes:
         warnings.warn(f"the world changed while the batch was graded ({len(changes)} paths, e.g. {changes[0]}): "
@@ -453,7 +502,10 @@ def grade_assignment(root, assignment, *, students=None, feedback=True, progress
     for result, error in graded:
         if error:
             warnings.warn(f"no feedback HTML for {result.student}: {error.strip().splitlines()[-1]}", stacklevel=2)
-    results = [result for result, _ in graded]
-    results += [SubmissionResult(printable_id(s), assignment, Status.NOT_SUBMITTED, None, max_score, (),
-                                 "no submission") for s in missing]
-    return GradedBatch(sorted(results, key=lambda r: r.student), changes)
+    batches = {}
+    for assignment in students_by_assignment:
+        results = [result for (result, _), task in zip(graded, tasks) if task.assignment == assignment]
+        results += [SubmissionResult(printable_id(s), assignment, Status.NOT_SUBMITTED, None, max_scores[assignment],
+                                     (), "no submission") for s in missing[assignment]]
+        batches[assignment] = GradedBatch(sorted(results, key=lambda r: r.student), changes)
+    return batches

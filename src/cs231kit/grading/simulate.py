@@ -89,7 +89,7 @@ def submission_id(student):
 
 
 def write_submission(root, assignment, student):
-    """Write one simulated student's folder.
+    """Write one simulated student's submission of ``assignment`` (their other assignments' stay).
 
     Besides the files of :func:`student_files`, a student may have: ``student_dir`` (the folder's
     name, when it is not ``name``: glob characters, a newline...); ``student_link`` or
@@ -101,13 +101,15 @@ def write_submission(root, assignment, student):
     """
     submitted = Path(root) / "autograder" / "submitted"
     student_root = submitted / student.get("student_dir", student["name"])
-    _remove(student_root)
     target = student_root / assignment
+    # The student's submissions of other assignments stay, unless this one replaces the whole folder.
+    _remove(student_root if student.get("student_link") or not student_root.is_dir() or student_root.is_symlink()
+            else target)
     if student.get("student_link"):
         student_root.symlink_to(_course_path(root, student["student_link"]), target_is_directory=True)
         return
     if student.get("folder_link"):
-        student_root.mkdir(parents=True)
+        student_root.mkdir(parents=True, exist_ok=True)
         target.symlink_to(_course_path(root, student["folder_link"]), target_is_directory=True)
         return
     target.mkdir(parents=True)
