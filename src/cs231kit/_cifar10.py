@@ -15,8 +15,6 @@ import os
 import pickle
 import re
 import tarfile
-import urllib.error
-import urllib.request
 
 import numpy as np
 
@@ -78,6 +76,9 @@ def check_md5(path, md5):
 
 def _open_range(url, start, timeout):
     """Open ``url`` asking for its bytes from ``start`` on; return (response, resumed)."""
+    import urllib.error  # here, not at the top: every kernel imports this module, few ever download
+    import urllib.request
+
     request = urllib.request.Request(url)
     if start:
         request.add_header("Range", f"bytes={start}-")
