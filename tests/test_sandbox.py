@@ -4,11 +4,13 @@ Each test starts the real ``cs231kit-sandbox`` kernel through jupyter_client, as
 runs student-like code in it and checks what happened, from inside and from outside.
 """
 
+import asyncio
 import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 from jupyter_client import KernelManager
 from traitlets.config import Config
+from traitlets.utils.importstring import import_item
 
 import cs231kit
 from cs231kit import data
@@ -494,3 +497,37 @@ def test_without_namespaces_a_kernel_still_runs_under_its_limits(course, monkeyp
         output, error = kernel.run("import resource\nprint(resource.getrlimit(resource.RLIMIT_FSIZE)[0])")
     assert (error, int(output.strip())) == (None, SMALL.file_bytes)
     assert "KernelManager" not in sandbox_.config  # TCP on localhost: there is no network namespace to cut
+
+
+def test_the_sandbox_manager_stops_a_kernel_through_its_launcher_which_still_cleans_up(course):
+    """The graded kernels' manager stops a kernel with SIGTERM to its launcher (not ipykernel's graceful exit):
+    the launcher's handler kills the kernel and still removes the kernel's working copy before it exits."""
+    cwd = course / "autograder" / "autograded" / "student" / "toy"
+    cwd.mkdir(parents=True)
+
+    async def run(sandbox):
+        config = Config()
+        for section, values in sandbox.config.items():
+            for name, value in values.items():
+                setattr(config[section], name, value)
+        manager_class = import_item(sandbox.config["Execute"]["kernel_manager_class"])
+        manager = manager_class(kernel_name=sandbox.config["Execute"]["kernel_name"], config=config)
+        await manager.start_kernel(cwd=str(cwd))
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            await client.execute_interactive("open('left-behind', 'w').write('x')", timeout=60)
+        finally:
+            client.stop_channels()
+        launcher = manager.provisioner.process
+        left = [copy / "left-behind" for copy in (sandbox.scratch / "work").iterdir()]
+        assert [path.exists() for path in left] == [True]  # in the kernel's working copy, not in cwd
+        await manager.shutdown_kernel()
+        return launcher.wait(timeout=10), left[0]
+
+    with KernelSandbox(course, SMALL) as sandbox, grading_environment(sandbox.environment):
+        exit_code, left = asyncio.run(run(sandbox))
+        assert exit_code == 128 + signal.SIGTERM  # the launcher's own handler, which cleans up, ended it
+        assert not left.exists() and list((sandbox.scratch / "work").iterdir()) == []
+    assert not (cwd / "left-behind").exists()

@@ -180,7 +180,8 @@ class SubmissionGrader:
                     "BoundedExecute": {"max_output_bytes": self.intake_limits.max_output_bytes_per_cell},
                     "InsertVerdicts": {"path": str(self.verdicts_path)}}
         if os.environ.get(TIMINGS_ENV):
-            sections["Execute"] = {**sections["Execute"], **execution_marks()}
+            execute = sections["Execute"]
+            sections["Execute"] = {**execute, **execution_marks(execute["kernel_manager_class"])}
         self.api = make_api(root, sections=sections, submitted_directory=staging)
         self._released = dict(batch.released)
         self._references = dict(batch.references)

@@ -34,6 +34,9 @@ from functools import lru_cache
 from pathlib import Path
 
 KERNEL_NAME = "cs231kit-sandbox"
+KERNEL_MANAGER = "cs231kit.grading.sandbox_manager.SandboxKernelManager"
+"""Stops the sandboxed kernel through its launcher, without ipykernel's graceful exit (named, not imported:
+the launcher imports this module and must start fast)."""
 ENVIRONMENT_VARIABLE = "CS231KIT_SANDBOX"
 PIDS_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
 UNIX_SOCKET_PATH_MAX = 107
@@ -294,7 +297,7 @@ class KernelSandbox:
                             "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
                             "MPLCONFIGDIR": str(scratch / "home" / "matplotlib"),
                             "IPYTHONDIR": str(scratch / "home" / "ipython")}
-        self.config = {"Execute": {"kernel_name": KERNEL_NAME}}
+        self.config = {"Execute": {"kernel_name": KERNEL_NAME, "kernel_manager_class": KERNEL_MANAGER}}
         if plan.namespaces:
             # No network in the kernel's namespace: kernel and grader talk over Unix sockets.
             self.config["KernelManager"] = {"transport": "ipc", "ip": _socket_prefix(scratch / "ipc")}

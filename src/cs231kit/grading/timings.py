@@ -73,16 +73,17 @@ def read_timings(path):
     return dict(steps), dict(events)
 
 
-def execution_marks():
+def execution_marks(manager="jupyter_client.manager.AsyncKernelManager"):
     """``Execute`` settings that mark the kernel's launch, its readiness, each cell sent and the end.
 
     For nbgrader's ``Execute`` preprocessor (an nbclient ``NotebookClient``): a kernel manager that
-    marks ``"kernel launch"``, ``"kernel shutdown"`` and ``"kernel gone"``, and the hooks ``on_notebook_start`` (kernel ready: ``"notebook start"``),
+    extends ``manager`` (a class or its import path) and marks ``"kernel launch"``, ``"kernel shutdown"``
+    and ``"kernel gone"``, and the hooks ``on_notebook_start`` (kernel ready: ``"notebook start"``),
     ``on_cell_execute`` (``"cell"``, with its grade id) and ``on_notebook_complete``.
     """
-    from jupyter_client.manager import AsyncKernelManager
+    from traitlets.utils.importstring import import_item
 
-    class MarkedKernelManager(AsyncKernelManager):
+    class MarkedKernelManager(import_item(manager) if isinstance(manager, str) else manager):
         async def start_kernel(self, **kwargs):
             mark("kernel launch")
             return await super().start_kernel(**kwargs)
