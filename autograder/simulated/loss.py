@@ -93,7 +93,7 @@ STUDENTS = [
     ),
     dict(
         name="learning_rates_too_small",
-        description="correct code, but a tuning grid whose learning rates are far too small for 500 steps",
+        description="correct code, but a tuning grid whose learning rates are far too small for 300 steps",
         patches=[dict(cell="tuning_grid", old="svm_learning_rates = [3e-7, 1e-6]",
                       new="svm_learning_rates = [1e-9, 1e-8]")],
         failing=["test_svm_val_accuracy"],
