@@ -120,6 +120,10 @@ def test_class_summary_counts_statuses_scores_and_the_most_failed_tests():
 
 # ---------------------------------------------------------------- nbgrader runs (slow)
 
+# Every test of the toy demo runs on one xdist worker, so that the demo runs once, not once per worker.
+ON_THE_TOY_DEMO = pytest.mark.xdist_group("toy_demo")
+
+
 @pytest.fixture(scope="module")
 def toy_demo(tmp_path_factory):
     """The toy course's demo, kept on disk for inspection by several tests."""
@@ -130,6 +134,7 @@ def toy_demo(tmp_path_factory):
     return demos[0], workdir / "course", "\n".join(lines)
 
 
+@ON_THE_TOY_DEMO
 @pytest.mark.slow
 def test_demo_gives_every_simulated_student_the_expected_score(toy_demo):
     demo, _, printed = toy_demo
@@ -157,6 +162,7 @@ def test_one_batch_grades_several_assignments_each_as_if_alone(tmp_path):
     assert "All 6 simulated students got exactly their expected score." in "\n".join(lines)
 
 
+@ON_THE_TOY_DEMO
 @pytest.mark.slow
 def test_failed_tests_carry_the_reason(toy_demo):
     demo, _, _ = toy_demo
@@ -169,6 +175,7 @@ def test_failed_tests_carry_the_reason(toy_demo):
     assert (ada.manual_pending, ada.written_score, ada.total) == (1, None, None)
 
 
+@ON_THE_TOY_DEMO
 @pytest.mark.slow
 def test_release_and_feedback_hold_no_solution_or_hidden_test(toy_demo):
     _, course, _ = toy_demo
@@ -194,6 +201,7 @@ def _submit(course, student, writer):
     writer(folder)
 
 
+@ON_THE_TOY_DEMO
 @pytest.mark.slow
 def test_bad_submissions_end_with_an_explained_status_never_a_zero(toy_demo):
     _, course, _ = toy_demo
@@ -226,6 +234,7 @@ def test_bad_submissions_end_with_an_explained_status_never_a_zero(toy_demo):
     assert all(p.read_bytes() == data for p, data in before.items())  # submissions never modified
 
 
+@ON_THE_TOY_DEMO
 @pytest.mark.slow
 def test_failed_release_keeps_the_committed_release(toy_demo, tmp_path):
     _, course, _ = toy_demo
@@ -238,6 +247,7 @@ def test_failed_release_keeps_the_committed_release(toy_demo, tmp_path):
     assert release.read_bytes() == before
 
 
+@ON_THE_TOY_DEMO
 @pytest.mark.slow
 def test_grade_command_reports_submissions_that_need_attention(toy_demo, tmp_path):
     _, course, _ = toy_demo
@@ -261,6 +271,7 @@ def test_assignments_are_listed_in_course_order_then_by_name(tmp_path):
     assert list_assignments(tmp_path) == ["loss", "gradcheck", "optimizers", "features", "alpha", "zeta"]
 
 
+@ON_THE_TOY_DEMO
 @pytest.mark.slow
 def test_hostile_submissions_are_contained_and_explained_in_a_parallel_batch(toy_demo, tmp_path):
     _, course, _ = toy_demo
@@ -295,6 +306,7 @@ def test_hostile_submissions_are_contained_and_explained_in_a_parallel_batch(toy
         assert results["snooper"].score == 6.0, "student code could see the gradebook or the sources"
 
 
+@ON_THE_TOY_DEMO
 @pytest.mark.slow
 def test_a_dead_worker_pool_does_not_lose_the_batch(toy_demo, tmp_path):
     # A program read from stdin cannot start "spawn" workers (they re-import __main__): the pool breaks.

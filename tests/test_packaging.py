@@ -1,5 +1,9 @@
-"""The conda/Binder environment and the pip package declare the same runtime dependencies."""
+"""The conda/Binder environment and the pip package declare the same runtime dependencies, and the
+test tools installed by ``.[test]`` do what ``make test`` relies on."""
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -29,3 +33,36 @@ def test_binder_installs_the_package_itself_with_the_student_lab_settings():
     assert "pip install --no-deps .\n" in post_build.read_text() and post_build.stat().st_mode & 0o111
     assert not (REPO / "postBuild").exists() and not (REPO / "binder").exists(), \
         "Binder points at the published student repository, not at the course with its solutions"
+
+
+GROUPED_MODULE = """
+import os
+import pytest
+
+@pytest.fixture(scope="module")
+def expensive():
+    with open(os.environ["SETUPS"], "a") as file:
+        file.write(f"{os.getpid()}\\n")
+
+@pytest.mark.xdist_group("shared")
+@pytest.mark.parametrize("i", range(4))
+def test_grouped(expensive, i):
+    pass
+
+@pytest.mark.parametrize("i", range(4))
+def test_free(i):
+    pass
+"""
+
+
+def test_xdist_groups_share_one_worker_so_a_module_fixture_is_built_once(tmp_path):
+    """``make test`` runs ``--dist loadgroup`` so that tests sharing an expensive module fixture (a graded
+    class, a lab) run on one worker and build it once. pytest 9.2 silently broke xdist 3.8's grouping
+    (pytest-dev/pytest-xdist#1386): every grouped fixture was then built once per worker."""
+    (tmp_path / "test_grouped.py").write_text(GROUPED_MODULE)
+    setups = tmp_path / "setups"
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist",
+                          "loadgroup", str(tmp_path / "test_grouped.py")], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, "SETUPS": str(setups)})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(setups.read_text().split()) == 1, "the grouped tests ran on several workers: " + run.stdout

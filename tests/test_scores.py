@@ -134,6 +134,10 @@ def _grade(course, students):
     return results
 
 
+# Every test of the graded class runs on one xdist worker, so that the class is graded once (~50 s), not once per worker.
+ON_THE_GRADED_CLASS = pytest.mark.xdist_group("scores_graded_class")
+
+
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     """The loss assignment's small class, graded once: ``(course, {student: result})``."""
@@ -145,6 +149,7 @@ def graded_class(tmp_path_factory):
     return course, results
 
 
+@ON_THE_GRADED_CLASS
 @pytest.mark.slow
 def test_every_view_shows_the_same_scores_and_pending_written_answers(graded_class):
     course, results = graded_class
@@ -160,6 +165,7 @@ def test_every_view_shows_the_same_scores_and_pending_written_answers(graded_cla
     assert all(s["last_name"] == name and s["first_name"] is not None for name, s in submissions.items())
 
 
+@ON_THE_GRADED_CLASS
 @pytest.mark.slow
 def test_verification_caps_are_autograded_zeros_with_a_reason_never_over_a_graders_score(graded_class):
     course, results = graded_class
@@ -190,6 +196,7 @@ def _grades(gradebook, student):
     return {g.name: g for n in gradebook.find_submission(ASSIGNMENT, student).notebooks for g in n.grades}
 
 
+@ON_THE_GRADED_CLASS
 @pytest.mark.slow
 def test_feedback_draws_maths_without_scripts_and_wraps_lines(graded_class):
     course, _ = graded_class
@@ -199,6 +206,7 @@ def test_feedback_draws_maths_without_scripts_and_wraps_lines(graded_class):
     assert "pending: 1 point, not graded yet" in page
 
 
+@ON_THE_GRADED_CLASS
 @pytest.mark.slow
 def test_a_graders_scores_reach_every_view_and_survive_grading_again(graded_class):
     course, results = graded_class
