@@ -24,7 +24,14 @@ _fail, _name, _call = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.call
 shared = load_course_module("autograder/checks/cases/optimizers.py", root=Path(__file__).resolve().parents[2])
 """The hidden inputs and tolerances, shared with the probes of ``autograder/verify/optimizers.py``."""
 _close, _worst = functools.partial(_CONTRACT.close, rtol=shared.RULE_RTOL), _CONTRACT.worst_entry
-_LOSS_CHECKS = load_course_module("autograder/checks/loss.py", root=Path(__file__).resolve().parents[2])
+
+
+@functools.cache
+def _loss_checks():
+    """The loss assignment's checks (their answer checker), loaded by the answer checks only: every hidden
+    test cell loads this module, and loading (compiling) the loss checks there too cost most of a load."""
+    return load_course_module("autograder/checks/loss.py", root=Path(__file__).resolve().parents[2])
+
 
 QUADRATIC = ill_conditioned_quadratic(shared.QUADRATIC_CONDITION)
 """Where every rule must converge within its step budget (start (-4, 1), minimum (0, 0))."""
@@ -381,14 +388,14 @@ def check_update_rule(rule, name):
 def check_adagrad_step_ratio(value):
     """Hidden test: with a constant gradient g, AdaGrad's step 100 is lr g / sqrt(100 g^2) = step 1 / 10."""
     __tracebackhide__ = True
-    _LOSS_CHECKS._check_answer(value, "adagrad_step_ratio", 0.1,
+    _loss_checks()._check_answer(value, "adagrad_step_ratio", 0.1,
                   "After t steps of the same gradient g, what is the cache, and so the size of step t?")
 
 
 def check_adam_first_steps(without_correction, with_correction):
     """Hidden test: Adam's first step over the learning rate, (1 - b1)/sqrt(1 - b2) ≈ 3.16 without, 1 with correction."""
     __tracebackhide__ = True
-    _LOSS_CHECKS._check_answer(without_correction, "adam_first_step_without_correction", 0.1 / np.sqrt(0.001),
+    _loss_checks()._check_answer(without_correction, "adam_first_step_without_correction", 0.1 / np.sqrt(0.001),
                   "Write m and v after one step from zero buffers; the step is learning_rate * m / sqrt(v).")
-    _LOSS_CHECKS._check_answer(with_correction, "adam_first_step_with_correction", 1.0,
+    _loss_checks()._check_answer(with_correction, "adam_first_step_with_correction", 1.0,
                   "What are m / (1 - beta1) and v / (1 - beta2) after one step from zero buffers?")

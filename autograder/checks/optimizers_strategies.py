@@ -16,9 +16,18 @@ _fail, _name, _call = _CONTRACT.fail, _CONTRACT.name_of, _CONTRACT.call
 shared = load_course_module("autograder/checks/cases/optimizers.py", root=Path(__file__).resolve().parents[2])
 """The hidden inputs and tolerances, shared with the probes of ``autograder/verify/optimizers.py``."""
 _close, _worst = functools.partial(_CONTRACT.close, rtol=shared.RULE_RTOL), _CONTRACT.worst_entry
-_LOSS_CHECKS = load_course_module("autograder/checks/loss.py", root=Path(__file__).resolve().parents[2])
-softmax_loss_reference = _LOSS_CHECKS.softmax_loss_reference
-"""The trusted softmax loss of the loss assignment: ``loss, dW = softmax_loss_reference(W, X, y, reg)``."""
+
+
+@functools.cache
+def _loss_checks():
+    """The loss assignment's checks, loaded at the first call of :func:`softmax_loss_reference`: every hidden
+    test cell loads this module, and loading (compiling) the loss checks there too cost most of a load."""
+    return load_course_module("autograder/checks/loss.py", root=Path(__file__).resolve().parents[2])
+
+
+def softmax_loss_reference(W, X, y, reg):
+    """The trusted softmax loss of the loss assignment: ``loss, dW = softmax_loss_reference(W, X, y, reg)``."""
+    return _loss_checks().softmax_loss_reference(W, X, y, reg)
 
 
 # ----------------------------------------------------------------- lecture 3's search strategies
