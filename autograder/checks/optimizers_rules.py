@@ -26,11 +26,8 @@ shared = load_course_module("autograder/checks/cases/optimizers.py", root=Path(_
 _close, _worst = functools.partial(_CONTRACT.close, rtol=shared.RULE_RTOL), _CONTRACT.worst_entry
 
 
-@functools.cache
-def _loss_checks():
-    """The loss assignment's checks (their answer checker), loaded by the answer checks only: every hidden
-    test cell loads this module, and loading (compiling) the loss checks there too cost most of a load."""
-    return load_course_module("autograder/checks/loss.py", root=Path(__file__).resolve().parents[2])
+_loss_checks = _CONTRACT.on_first_use("autograder/checks/loss.py")
+"""The loss assignment's checks, loaded when a check first needs them."""
 
 
 QUADRATIC = ill_conditioned_quadratic(shared.QUADRATIC_CONDITION)
