@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/cs231kit demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=25
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 -m "not slow"
