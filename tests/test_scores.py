@@ -134,7 +134,8 @@ def _grade(course, students):
     return results
 
 
-# Every test of the graded class runs on one xdist worker, so that the class is graded once (~50 s), not once per worker.
+# Every test of the graded class runs on one xdist worker, so that the class is graded once (~50 s), not
+# once per worker.
 ON_THE_GRADED_CLASS = pytest.mark.xdist_group("scores_graded_class")
 
 

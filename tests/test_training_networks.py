@@ -45,6 +45,10 @@ def test_every_epoch_visits_every_example_once_and_the_run_is_reproducible():
                           batch_size=4, seed=1)
     np.testing.assert_array_equal(again.params["a"], result.params["a"])
     assert not params["a"].any()
+    every_second = train_network(_quadratic_loss, params, X, y, step=per_parameter(sgd, learning_rate=0.1),
+                                 num_epochs=3, batch_size=4, seed=1, evaluate=lambda p: {"a": float(p["a"][0])},
+                                 evaluate_every=2)
+    assert every_second.evaluations == result.evaluations[1:2]  # after epoch 2 only, the same parameters
 
 
 def test_augment_sees_every_batch_with_the_runs_generator_and_divergence_raises():

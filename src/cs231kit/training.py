@@ -370,7 +370,7 @@ class NetworkTrainingResult:
     loss_history : list of float
         The minibatch loss of every iteration.
     evaluations : list of dict
-        What ``evaluate(params)`` returned after every epoch (empty without ``evaluate``).
+        What ``evaluate(params)`` returned after every ``evaluate_every``-th epoch (empty without ``evaluate``).
     state : object
         The step's last state (e.g. the update rules' buffers of every parameter).
     """
@@ -382,7 +382,7 @@ class NetworkTrainingResult:
 
 
 def train_network(loss_fn, params, X, y, *, step, num_epochs, batch_size=100, seed=0, augment=None,
-                  evaluate=None, progress=None):
+                  evaluate=None, evaluate_every=1, progress=None):
     """Train the parameters of a network by minibatch gradient descent, epoch by epoch.
 
     Every epoch visits the training examples once, in an order shuffled by the generator seeded with
@@ -408,7 +408,10 @@ def train_network(loss_fn, params, X, y, *, step, num_epochs, batch_size=100, se
     augment : callable, optional
         ``X_batch = augment(X_batch, rng)``, applied to every minibatch before ``loss_fn``.
     evaluate : callable, optional
-        ``evaluate(params) -> dict`` after every epoch (e.g. training and validation accuracy).
+        ``evaluate(params) -> dict`` after every ``evaluate_every``-th epoch (e.g. training and
+        validation accuracy).
+    evaluate_every : int, optional
+        Evaluate after epochs ``evaluate_every``, ``2 * evaluate_every``, ... (default: every epoch).
     progress : bool or None, optional
         Show a progress bar over the epochs; None (default): in notebooks, not under grading
         (:func:`cs231kit.runtime.show_progress`).
@@ -424,7 +427,7 @@ def train_network(loss_fn, params, X, y, *, step, num_epochs, batch_size=100, se
     """
     rng = np.random.default_rng(seed)
     result = NetworkTrainingResult(dict(params))
-    for _ in progress_bar(range(num_epochs), progress=progress, desc="training", leave=False):
+    for epoch in progress_bar(range(1, num_epochs + 1), progress=progress, desc="training", leave=False):
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
             batch = order[start:start + batch_size]
@@ -435,6 +438,6 @@ def train_network(loss_fn, params, X, y, *, step, num_epochs, batch_size=100, se
                                        learning_rate=float("nan"), reg=float("nan"), loss=loss)
             result.loss_history.append(float(loss))
             result.params, result.state = step(result.params, grads, result.state)
-        if evaluate is not None:
+        if evaluate is not None and epoch % evaluate_every == 0:
             result.evaluations.append(evaluate(result.params))
     return result
