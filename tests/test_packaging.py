@@ -66,3 +66,27 @@ def test_xdist_groups_share_one_worker_so_a_module_fixture_is_built_once(tmp_pat
                          text=True, env={**os.environ, "SETUPS": str(setups)})
     assert run.returncode == 0, run.stdout + run.stderr
     assert len(setups.read_text().split()) == 1, "the grouped tests ran on several workers: " + run.stdout
+
+
+IMPORT_THE_GRADER = """
+import sys
+import cs231kit.grading.autograde
+import nbformat
+valid = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+nbformat.validate(valid)
+invalid = dict(valid, cells=[{"cell_type": "code", "source": 1}])
+try:
+    nbformat.validate(invalid)
+except nbformat.ValidationError:
+    print("lark" in sys.modules)
+"""
+
+
+def test_a_grading_process_compiles_no_iri_parser_and_still_validates_notebooks():
+    """Importing the grader (nbformat, nbgrader, hence jsonschema) must not compile ``rfc3987_syntax``'s
+    Earley parsers (with lark, about 2 s in the CLI and in each worker); notebooks are validated as
+    before: a valid one passes, an invalid one is refused."""
+    run = subprocess.run([sys.executable, "-c", IMPORT_THE_GRADER],
+                         capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False"], run.stdout

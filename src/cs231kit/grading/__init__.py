@@ -26,3 +26,12 @@ The steps, each in its own module and each with one concern:
 Shared by the steps: :mod:`.cells` (the nbgrader vocabulary of a notebook cell, on plain JSON) and
 :mod:`.status` (the statuses of a submission and of its tests).
 """
+
+import sys
+
+# jsonschema, which nbformat and nbgrader import, imports ``rfc3987_syntax`` when it is installed (as the
+# ``format-nongpl`` extra that nbformat asks for installs it), and that module compiles Earley parsers of
+# the IRI grammar at import: about 2 s in every grading process (the CLI, each worker), for the "iri"
+# formats that no notebook or nbgrader schema uses (python-jsonschema/jsonschema#1428). A None entry
+# makes that optional import fail at once, and jsonschema then leaves those two formats unchecked.
+sys.modules.setdefault("rfc3987_syntax", None)
