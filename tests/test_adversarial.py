@@ -39,10 +39,12 @@ TWIN = "honest_twin"
 # Statuses the intake gives without running anything.
 REFUSED = {Status.UNSAFE_SUBMISSION, Status.INVALID_STUDENT_ID, Status.INVALID_NOTEBOOK, Status.NOTEBOOK_TOO_LARGE,
            Status.RENAMED_NOTEBOOK, Status.MISSING_NOTEBOOK, Status.WRONG_NOTEBOOK}
-# Per-cell and per-notebook limits for the batch: far above what the notebooks need (about 20 s,
-# a minute on a loaded CI machine), low enough that the endless loops cost little. The verification
-# of the instructor's solution took more than its default 120 s on a machine with a load of 25.
-LIMITS = "c.Execute.timeout = 60\nc.Sandbox.wall_seconds = 300\nc.Sandbox.verify_seconds = 600\n"
+# Per-cell and per-notebook limits for the batch: far above what the notebooks need (their longest cell
+# takes about 4 s on a quiet machine, 10 s in CI; a whole notebook 10-15 s, a minute in CI), low enough
+# that the endless loops (``loss``'s and ``gradcheck``'s, each held until the cell limit) cost little.
+# The verification of the instructor's solution took more than its default 120 s on a machine with a
+# load of 25.
+LIMITS = "c.Execute.timeout = 30\nc.Sandbox.wall_seconds = 300\nc.Sandbox.verify_seconds = 600\n"
 # What a graded folder may hold at most: ~60 cells of at most 1 MB of output each would be 60 MB;
 # the corpus's floods must be cut far below that.
 MAX_AUTOGRADED_BYTES, MAX_FEEDBACK_BYTES = 8 * 2**20, 12 * 2**20
