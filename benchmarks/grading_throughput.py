@@ -17,7 +17,9 @@ its time per submission (from the grader's own timers, :mod:`cs231kit.grading.ti
 - execution: the notebook's other cells;
 - verification: the child's start, the program (locked and solution cells) and the probes;
 - bookkeeping: intake, nbgrader's own work and the gradebook, feedback;
-- per batch: the batch's setup (shared dataset, reference outputs) and the workers' start.
+- per batch: the command's start until the batch's setup, the setup (shared dataset, reference
+  outputs), the workers' start, the workers' idle time while the last submissions finish, and the
+  command's end (the grader's steps carry monotonic time stamps, so these line up across processes).
 
 Usage: ``python benchmarks/grading_throughput.py [--assignment loss] [--copies 2] [--jobs N]``
 """
@@ -40,7 +42,7 @@ from cs231kit.grading.demo import copy_course
 from cs231kit.grading.release import release_all
 from cs231kit.grading.session import grading_environment
 from cs231kit.grading.simulate import load_simulated_class, write_simulated_class
-from cs231kit.grading.timings import TIMINGS_ENV, read_timings
+from cs231kit.grading.timings import TIMINGS_ENV, read_timings, step_spans
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,7 +68,8 @@ def reset_grading_state(course, assignment):
 
 
 def timed(command, course, assignment, timings=None):
-    """Run ``command`` in ``course`` with the grading environment; return the seconds it took.
+    """Run ``command`` in ``course`` with the grading environment; return its ``(start, end)``
+    (``time.perf_counter()``, the clock of the grader's timings).
 
     ``timings``: a file where the grader records its steps (``$CS231KIT_TIMINGS``).
     """
@@ -74,7 +77,7 @@ def timed(command, course, assignment, timings=None):
     start = time.perf_counter()
     with grading_environment({TIMINGS_ENV: str(timings)} if timings else {}):
         subprocess.run(command, cwd=course, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return start, time.perf_counter()
 
 
 def dataset_cells(course, assignment):
@@ -107,8 +110,28 @@ def kernel_seconds(events, loading_cells):
     return total
 
 
-def breakdown(timings, loading_cells, count):
-    """Rows ``(what, seconds per submission)`` of one ``cs231kit grade`` run, from its timings file."""
+def batch_timeline(timings, run):
+    """Rows ``(what, seconds)`` of a ``cs231kit grade`` run outside its submissions: from the command's
+    start to the batch setup, the setup, until the first submission, the workers' idle time at the end
+    and after the last submission.
+
+    ``run``: ``(start, end)`` of the command, on the clock of the timings (:func:`timed`).
+    """
+    (_, setup_start, setup_end), = step_spans(timings, "batch setup")
+    grades = step_spans(timings, "grade")
+    last_end = {pid: max(end for p, _, end in grades if p == pid) for pid, _, _ in grades}
+    finished = max(last_end.values())
+    return [("per batch: command start to setup (imports, gradebook, world fingerprint)", setup_start - run[0]),
+            ("per batch: setup (shared dataset, references)", setup_end - setup_start),
+            ("per batch: setup to the first submission (workers' start)", min(s for _, s, _ in grades) - setup_end),
+            ("per batch: workers idle while the last submissions finish (sum)",
+             sum(finished - end for end in last_end.values())),
+            ("per batch: last submission to the command's end (workers' exit, world fingerprint, reports)", run[1] - finished)]
+
+
+def breakdown(timings, loading_cells, count, run):
+    """Rows ``(what, seconds per submission)`` of one ``cs231kit grade`` run, from its timings file, then the
+    rows of its :func:`batch_timeline` (seconds per batch); ``run``: the command's ``(start, end)``."""
     steps, events = read_timings(timings)
     total = {step: sum(values) for step, values in steps.items()}
     kernel = kernel_seconds(events, loading_cells)
@@ -129,8 +152,7 @@ def breakdown(timings, loading_cells, count):
                                                                   ("intake", "autograde", "verification", "feedback"))),
             ("total per submission (one worker)", total.get("grade", 0.0))]
     rows = [(what, seconds / count) for what, seconds in rows]
-    return rows + [("per batch: setup (shared dataset, references)", total.get("batch setup", 0.0)),
-                   ("per batch: workers' start (sum over workers)", total.get("worker start", 0.0))]
+    return rows + batch_timeline(timings, run)
 
 
 def dataset_seconds():
@@ -177,9 +199,10 @@ def main(argv=None):
         seconds, breakdowns = {}, {}
         for name, (command, _) in runs.items():
             timings = Path(scratch) / f"timings-{len(seconds)}.jsonl" if name.startswith("cs231kit") else None
-            seconds[name] = timed(command, course, args.assignment, timings)
+            run = timed(command, course, args.assignment, timings)
+            seconds[name] = run[1] - run[0]
             if timings and timings.exists():
-                breakdowns[name] = breakdown(timings, loading_cells, count)
+                breakdowns[name] = breakdown(timings, loading_cells, count, run)
     reference = seconds["nbgrader autograde (sequential, no sandbox)"]
     print(f"{count} submissions of '{args.assignment}' on {os.cpu_count()} cores; "
           f"executing the notebook alone takes {execute:.1f} s")
@@ -196,9 +219,11 @@ def main(argv=None):
 def print_breakdowns(breakdowns):
     """Print the breakdown of each ``cs231kit grade`` run side by side (seconds per submission)."""
     names = list(breakdowns)
-    print(f"\n{'where a worker spends its time (s)':<48}" + "".join(f"{n[len('cs231kit grade '):]:>10}" for n in names))
-    for index, (what, _) in enumerate(next(iter(breakdowns.values()), [])):
-        print(f"{what:<48}" + "".join(f"{breakdowns[n][index][1]:>10.2f}" for n in names))
+    rows = next(iter(breakdowns.values()), [])
+    width = max([len(what) for what, _ in rows] + [40]) + 2
+    print(f"\n{'where a worker spends its time (s)':<{width}}" + "".join(f"{n[len('cs231kit grade '):]:>10}" for n in names))
+    for index, (what, _) in enumerate(rows):
+        print(f"{what:<{width}}" + "".join(f"{breakdowns[n][index][1]:>10.2f}" for n in names))
 
 
 if __name__ == "__main__":

@@ -332,7 +332,6 @@ class SubmissionGrader:
 _worker_grader = None
 
 
-@timed("worker start")
 def _start_worker(root, limits, scratch_parent, hidden, batch):
     """Pool initializer: one grader (sandbox, environment, nbgrader API) per worker process."""
     global _worker_grader

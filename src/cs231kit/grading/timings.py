@@ -1,8 +1,9 @@
 """Cheap timers of the grading steps, for ``benchmarks/grading_throughput.py``; off unless asked for.
 
 When ``$CS231KIT_TIMINGS`` names a file, every timed step of the grader appends one JSON line to it:
-``{"pid", "step", "seconds"}`` for a step (nested steps are joined by ``/``: ``grade/intake``) and
-``{"pid", "event", "t", ...}`` for an instant (``t``: ``time.perf_counter()`` of that process). The
+``{"pid", "step", "seconds", "end"}`` for a step (nested steps are joined by ``/``: ``grade/intake``)
+and ``{"pid", "event", "t", ...}`` for an instant. ``end`` and ``t`` are ``time.perf_counter()``, which on
+Linux reads the system-wide monotonic clock, so the records of several processes line up. The
 grader's worker processes append to the same file (one short line per ``write``); sandboxed code
 cannot reach it (it lies outside everything they see), and nothing is recorded when the variable is unset.
 """
@@ -31,7 +32,8 @@ def timed(step):
     try:
         yield
     finally:
-        record({"step": "/".join(_open_steps), "seconds": time.perf_counter() - start})
+        end = time.perf_counter()
+        record({"step": "/".join(_open_steps), "seconds": end - start, "end": end})
         _open_steps.pop()
 
 
@@ -71,6 +73,13 @@ def read_timings(path):
             else:
                 events[entry["pid"]].append(entry)
     return dict(steps), dict(events)
+
+
+def step_spans(path, step):
+    """``[(pid, start, end), ...]`` of every time ``step`` was timed (by :func:`timed`), in a timings file."""
+    with open(path, encoding="utf-8") as log:
+        return [(entry["pid"], entry["end"] - entry["seconds"], entry["end"])
+                for entry in map(json.loads, log) if entry.get("step") == step and "end" in entry]
 
 
 def execution_marks(manager="jupyter_client.manager.AsyncKernelManager"):
