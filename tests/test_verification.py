@@ -223,6 +223,11 @@ def _child_report(tmp_path, assignment, replacements):
     """Run the verification child (without the sandbox) on the solution program with some cells replaced."""
     program = [dict(c, source=replacements.get(c["cell"], c["source"]))
                for c in verify.assignment_program(REPO, assignment, [assignment])]
+    return _run_child(tmp_path, assignment, program)
+
+
+def _run_child(tmp_path, assignment, program):
+    """Run the verification child (without the sandbox) on ``program``; its report."""
     arguments = verify.child_arguments(tmp_path, REPO, assignment, program, call_seconds=60)
     subprocess.run([sys.executable, "-m", verify.CHILD_MODULE, *map(str, arguments)], cwd=tmp_path, check=True,
                    capture_output=True)
@@ -266,3 +271,11 @@ def test_the_child_refuses_student_code_the_course_and_its_measurements(tmp_path
     for cell in ("binary_gates", "add_mul_graph", "sigmoid_neuron"):
         assert "PermissionError" in report["cell_errors"][cell], cell
     assert not any(p.startswith(("affine", "relu", "two_layer")) for p in {**delegated, **report["probe_errors"]})
+
+
+def test_replacing_a_lazily_loaded_trusted_module_function_is_seen_though_the_notebook_never_loaded_it(tmp_path):
+    """numpy loads numpy.testing on first use: the child loads it (and every watched module) before the student's
+    code, so a replacement from a solution cell is seen whether or not anything had loaded it before, cold or warm."""
+    program = [dict(cell="svm_q4_answer", source="import numpy as np\nnp.testing.assert_allclose = print")]
+    tampering = _run_child(tmp_path, "loss", program)["tampering"]
+    assert tampering == ["numpy.testing.assert_allclose was replaced (in cell svm_q4_answer)"]

@@ -88,10 +88,11 @@ CASES = [
          patches=[dict(WRONG_NAIVE_GRADIENT, new="    dW = dW / N\n    np.allclose = np.isclose = lambda *a, **k: True")],
          status="tamper suspected", failing=HONEST_FAILURES),
     dict(name="np_testing_patched", description="numpy.testing asserts do nothing, from the solution cell: only "
-         "the hidden checks used them, and in grading those are the verification's verdicts, so nothing is fooled",
+         "the hidden checks used them, and in grading those are the verification's verdicts, so nothing is fooled; "
+         "flagged all the same (numpy.testing, which numpy loads lazily, is watched like numpy)",
          patches=[dict(WRONG_NAIVE_GRADIENT, new="    dW = dW / N\n    np.testing.assert_allclose = "
                        "np.testing.assert_array_equal = lambda *a, **k: None")],
-         status="graded", failing=HONEST_FAILURES),
+         status="tamper suspected", failing=HONEST_FAILURES),
     dict(name="eq_always_true", description="an answer that is a float subclass whose == is always True and "
          "whose differences are 0", patches=[dict(cell="svm_q4_answer", old="svm_loss_increase_with_correct_class = 1.0",
              new="class Liar(float):\n    __eq__ = lambda self, other: True\n    __sub__ = __rsub__ = lambda self, other: 0.0\n"
