@@ -531,3 +531,79 @@ def test_the_sandbox_manager_stops_a_kernel_through_its_launcher_which_still_cle
         assert exit_code == 128 + signal.SIGTERM  # the launcher's own handler, which cleans up, ended it
         assert not left.exists() and list((sandbox.scratch / "work").iterdir()) == []
     assert not (cwd / "left-behind").exists()
+
+
+FORKSERVER_VIEW = """
+import os, socket, stat, sys
+warm = [name in sys.modules for name in ("numpy", "matplotlib.pyplot", "cs231kit.data")]
+addresses = []
+for fd in map(int, os.listdir("/proc/self/fd")):
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            continue
+        with socket.socket(fileno=os.dup(fd)) as view:
+            if view.family == socket.AF_UNIX:
+                addresses += [view.getsockname(), view.getpeername() if view.type == socket.SOCK_STREAM else ""]
+    except OSError:
+        continue
+print(warm, [str(a) for a in addresses if a])
+"""
+
+
+def _forkserver_children(sandbox):
+    """Pids of the fork server's children (one per running sandboxed process)."""
+    pid = sandbox._forkserver.pid
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+@needs_namespaces
+def test_a_kernel_starts_warm_and_holds_no_descriptor_of_its_fork_server_or_launcher(course):
+    """Forked from the warm server, the kernel has numpy, matplotlib and cs231kit before its first cell, and of
+    the server's listening socket and the launcher's connection (which would let it start sandboxes or speak
+    for its launcher) nothing: the sandboxed process closes every descriptor but its standard streams. Nor
+    does the server have writable shared memory, through which one kernel could reach the next."""
+    with sandboxed_kernel(course) as (kernel, manager, sandbox):
+        output, error = kernel.run(FORKSERVER_VIEW)
+        assert error is None and output.startswith("[True, True, True] ["), output
+        assert "/ipc/k-" in output and "forkserver" not in output  # its own (ZeroMQ's) sockets are there
+        mappings = Path(f"/proc/{sandbox._forkserver.pid}/maps").read_text().splitlines()
+        assert [m for m in mappings if m.split()[1][1] == "w" and m.split()[1][3] == "s"] == []
+
+
+@needs_namespaces
+def test_kernels_forked_from_one_server_draw_different_global_random_numbers(course):
+    """numpy's global generator is reseeded in every forked process, as a fresh interpreter's import seeds it."""
+    with sandboxed_kernel(course) as (kernel, manager, sandbox):
+        draws = []
+        for _ in range(2):
+            output, error = kernel.run("import numpy; print(numpy.random.randint(2**62))")
+            assert error is None
+            draws.append(int(output))
+            manager.restart_kernel(now=True)
+            kernel.client.wait_for_ready(timeout=60)
+        assert draws[0] != draws[1]
+
+
+@needs_namespaces
+def test_a_kernel_whose_launcher_was_killed_is_stopped_and_its_working_copy_removed(course):
+    """A launcher killed outright (jupyter_client's last resort) closes its connection to the server's child,
+    which then kills the sandbox and cleans up, as the launcher's own SIGTERM handler would."""
+    with sandboxed_kernel(course) as (kernel, manager, sandbox):
+        assert kernel.run("open('left-behind', 'w').write('x')")[1] is None
+        assert len(_forkserver_children(sandbox)) == 1 and len(list((sandbox.scratch / "work").iterdir())) == 1
+        os.kill(manager.provisioner.process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while (_forkserver_children(sandbox) or list((sandbox.scratch / "work").iterdir())) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _forkserver_children(sandbox) == [] and list((sandbox.scratch / "work").iterdir()) == []
+
+
+@needs_namespaces
+def test_a_sandbox_whose_fork_server_died_still_starts_its_kernels_cold(course):
+    with sandboxed_kernel(course) as (kernel, manager, sandbox):
+        sandbox._forkserver.kill()
+        sandbox._forkserver.wait()
+        manager.restart_kernel(now=True)
+        kernel.client.wait_for_ready(timeout=60)
+        output, error = kernel.run("import sys; print('numpy' in sys.modules, 6 * 7)")
+        assert (output.split(), error) == (["False", "42"], None)

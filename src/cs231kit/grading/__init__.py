@@ -8,7 +8,8 @@ The steps, each in its own module and each with one concern:
                       cells and nesting), stage it for nbgrader, note edited read-only cells and
                       restore released cells for nbgrader
 4. :mod:`.autograde` autograde every submission of an assignment, one nbgrader run per student,
-                      each in the :mod:`.sandbox` (kernel launcher: :mod:`.sandbox_kernel`), in parallel
+                      each in the :mod:`.sandbox` (started by :mod:`.sandbox_start`, from a warm
+                      :mod:`.sandbox_forkserver`, launcher: :mod:`.sandbox_kernel`), in parallel
 5. :mod:`.verify`    verify the graded functions out of process (:mod:`.verify_child` runs in the sandbox,
                       with what probes call there in :mod:`.probing`)
 6. :mod:`.gradebook` what the kit writes into the gradebook (verification caps as autograded zeros),

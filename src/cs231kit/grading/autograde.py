@@ -172,9 +172,10 @@ class SubmissionGrader:
         # hidden anyway).
         hidden = hidden if scratch_parent else [*hidden, staging, private]
         shared = [batch.offline_dataset] if batch.offline_dataset else []
+        # The environment first: the sandbox's fork server imports numpy (which reads the BLAS thread count) in it.
+        self._stack.enter_context(grading_environment({**dataset_environment(root), **batch.environment()}))
         self.sandbox = self._stack.enter_context(KernelSandbox(root, limits, scratch_parent, hidden, shared))
-        self._stack.enter_context(grading_environment({**dataset_environment(root), **batch.environment(),
-                                                       **self.sandbox.environment}))
+        self._stack.enter_context(grading_environment(self.sandbox.environment))
         self.verdicts_path = Path(private) / "verdicts.json"
         sections = {**self.sandbox.config,
                     "BoundedExecute": {"max_output_bytes": self.intake_limits.max_output_bytes_per_cell},

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,13 +34,21 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from .sandbox_start import ENVIRONMENT_VARIABLE
+
 KERNEL_NAME = "cs231kit-sandbox"
 KERNEL_MANAGER = "cs231kit.grading.sandbox_manager.SandboxKernelManager"
 """Stops the sandboxed kernel through its launcher, without ipykernel's graceful exit (named, not imported:
 the launcher imports this module and must start fast)."""
-ENVIRONMENT_VARIABLE = "CS231KIT_SANDBOX"
 PIDS_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
 UNIX_SOCKET_PATH_MAX = 107
+SANDBOXED_ENVIRONMENT = {
+    "TMPDIR": "/tmp",
+    # ipykernel would take its parent, the init (PID 1), for a dead one and quit; "1" turns its parent
+    # polling off (the namespace ends with the launcher anyway) and keeps it quiet.
+    "JPY_PARENT_PID": "1",
+}
+"""Variables of every sandboxed process with namespaces (besides its home's), the same in every sandbox."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,9 @@ PROTECTIONS = {
     "process_limit": ("process limit", "root without a writable pids cgroup: number of processes not limited"),
 }
 PROBE_MODULE = "cs231kit.grading.sandbox_world"
+FORKSERVER_MODULE = "cs231kit.grading.sandbox_forkserver"
+START_MODULE = "cs231kit.grading.sandbox_start"
+FORKSERVER_BACKLOG = 16
 
 
 @lru_cache(maxsize=None)
@@ -144,7 +156,7 @@ def launch(plan, module, args, cwd, stderr):
     The launcher runs with ``-I``: nothing in ``cwd`` (the student's folder) is imported before the
     sandbox exists.
     """
-    command = [sys.executable, "-I", "-m", "cs231kit.grading.sandbox_kernel", "--module", module, *map(str, args)]
+    command = [sys.executable, "-I", "-m", START_MODULE, "--module", module, *map(str, args)]
     return subprocess.run(command, cwd=cwd, env={**os.environ, **plan.to_environment()},
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr).returncode
 
@@ -193,6 +205,9 @@ class SandboxPlan:
     home_template : str or None
         A folder of files the grader prepared (matplotlib's font list) that the launcher copies
         into the private ``$HOME`` of every sandbox.
+    forkserver : str or None
+        The Unix socket of the sandbox's fork server (:mod:`cs231kit.grading.sandbox_forkserver`),
+        which starts the sandboxed process warm; None: the launcher starts it cold.
     """
 
     limits: dict
@@ -205,6 +220,7 @@ class SandboxPlan:
     status_dir: str
     work_parent: str
     home_template: str | None = None
+    forkserver: str | None = None
 
     def to_environment(self):
         """``{ENVIRONMENT_VARIABLE: json}`` for the kernel's environment."""
@@ -288,6 +304,9 @@ class KernelSandbox:
                            [str(self.root.resolve()), *self.shared], [],
                            self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"),
                            str(scratch / "home"))
+        listener = _forkserver_socket(scratch / "forkserver") if plan.namespaces else None
+        if listener is not None:
+            plan = replace(plan, forkserver=listener.getsockname())
         self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
                                       hidden=verification_hidden_paths(self.root, private), readable=self.shared,
                                       writable=[])
@@ -301,9 +320,16 @@ class KernelSandbox:
         if plan.namespaces:
             # No network in the kernel's namespace: kernel and grader talk over Unix sockets.
             self.config["KernelManager"] = {"transport": "ipc", "ip": _socket_prefix(scratch / "ipc")}
+        # Started last, with the environment its sandboxed processes get: some modules read it at import
+        # (ipykernel reads JPY_PARENT_PID).
+        environment = {**os.environ, **self.environment, **SANDBOXED_ENVIRONMENT}
+        self._forkserver = listener and _start_forkserver(listener, environment, scratch)
         return self
 
     def __exit__(self, *exc):
+        if self._forkserver:
+            self._forkserver.kill()  # its children, and with them their sandboxes, die with it
+            self._forkserver.wait()
         cgroup_root, prefix = self._cgroups
         for leftover in Path(cgroup_root).glob(f"{prefix}*") if cgroup_root else ():
             remove_cgroup(leftover)  # a launcher that was killed could not remove its own
@@ -348,6 +374,24 @@ class KernelSandbox:
         """Forget the recorded endings (call before grading the next submission)."""
         for path in self.status_dir.glob("*.json"):
             path.unlink()
+
+
+def _forkserver_socket(path):
+    """A listening Unix socket at ``path`` for the fork server (bound here, so no launcher can come too early)."""
+    if len(str(path)) > UNIX_SOCKET_PATH_MAX:
+        raise OSError(f"the sandbox's scratch folder {path.parent} has too long a path for Unix sockets "
+                      f"({UNIX_SOCKET_PATH_MAX} bytes): set TMPDIR to a shorter folder")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(FORKSERVER_BACKLOG)
+    return listener
+
+
+def _start_forkserver(listener, environment, cwd):
+    """Start the fork server on ``listener`` (then closed here); the ``Popen`` of the server."""
+    with listener:
+        return subprocess.Popen([sys.executable, "-I", "-m", FORKSERVER_MODULE, str(listener.fileno())],
+                                env=environment, cwd=cwd, stdin=subprocess.DEVNULL, pass_fds=[listener.fileno()])
 
 
 def _socket_prefix(folder):
@@ -398,6 +442,6 @@ def _write_kernel_spec(folder):
     """Write the kernel spec whose command is the sandbox launcher (interrupts go as messages)."""
     folder.mkdir(parents=True)
     # -I: Jupyter starts it in the submission's folder, whose files must not be imported.
-    spec = {"argv": [sys.executable, "-I", "-m", "cs231kit.grading.sandbox_kernel", "-f", "{connection_file}"],
+    spec = {"argv": [sys.executable, "-I", "-m", START_MODULE, "-f", "{connection_file}"],
             "display_name": "Python 3 (cs231kit sandbox)", "language": "python", "interrupt_mode": "message"}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))

@@ -1,4 +1,4 @@
-"""The kernel launcher of the ``cs231kit-sandbox`` kernel spec (run as ``python -I -m`` by Jupyter).
+"""The kernel launcher of the ``cs231kit-sandbox`` kernel spec (run by :mod:`cs231kit.grading.sandbox_start`).
 
 Outside (the process Jupyter starts, which never imports from its working folder): applies the
 resource limits, makes the kernel's working copy of its folder, starts the kernel in fresh user,
@@ -13,12 +13,17 @@ in a third process that has dropped every privilege, and reaps orphans.
 ``--module NAME`` runs another Python module the same way instead of the kernel (the grader's
 out-of-process verification, :mod:`cs231kit.grading.verify_child`).
 
+When the plan names a fork server (:mod:`cs231kit.grading.sandbox_forkserver`), a child of the warm
+server does all of the above, and the sandboxed process runs the module in the interpreter it forked
+from instead of starting a cold one.
+
 Every process the student starts is in the kernel's PID namespace (or, without namespaces, its
 process group and cgroup) and dies with it.
 """
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import resource
@@ -30,25 +35,51 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from .sandbox import SandboxPlan, remove_cgroup
+from .sandbox import SANDBOXED_ENVIRONMENT, SandboxPlan, remove_cgroup
+from .sandbox_start import SETUP_FAILED_EXIT_CODE
 from .sandbox_world import drop_privileges, enter_world, plan_world
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 PR_SET_PDEATHSIG = 1
 WALL_CLOCK_EXIT_CODE = 124
-SETUP_FAILED_EXIT_CODE = 125
 KERNEL_MODULE = "ipykernel_launcher"
+ABANDONED = "abandoned"
+"""What :func:`_wait` returns when the launcher a fork server's child works for has gone."""
 
 
 def main(argv=None):
-    """Entry point: ``-m cs231kit.grading.sandbox_kernel [--module NAME] <arguments>``."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    module, argv = (argv[1], argv[2:]) if argv[:1] == ["--module"] else (KERNEL_MODULE, argv)
-    return run_kernel(SandboxPlan.from_environment(), module, argv)
+    """Run the launcher cold: ``[--module NAME] <arguments>`` (see :mod:`cs231kit.grading.sandbox_start`)."""
+    return run_kernel(SandboxPlan.from_environment(), *parse_arguments(sys.argv[1:] if argv is None else argv))
 
 
-def run_kernel(plan, module, args):
-    """Start the sandboxed kernel (or ``module``), wait for it within the wall-clock limit, return its exit code."""
+def parse_arguments(argv):
+    """``(module, arguments)`` of a launcher's command line: the kernel's unless ``--module NAME`` comes first."""
+    argv = list(argv)
+    return (argv[1], argv[2:]) if argv[:1] == ["--module"] else (KERNEL_MODULE, argv)
+
+
+def exec_module(module, args, workdir, environment):
+    """Become ``python -I -m module *args`` in ``workdir``, with ``environment`` added to this one's."""
+    os.chdir(workdir)
+    command = [sys.executable, "-I", "-m", module, *args]
+    os.execve(command[0], command, {**os.environ, **environment})
+
+
+def run_kernel(plan, module, args, start=exec_module, launcher=None):
+    """Start the sandboxed kernel (or ``module``), wait for it within the wall-clock limit, return its exit code.
+
+    Parameters
+    ----------
+    plan : SandboxPlan
+    module : str
+    args : list of str
+    start : callable, optional
+        ``start(module, args, workdir, environment)``, called in the sandboxed process once it is
+        ready; never returns (default: ``execve`` a fresh interpreter).
+    launcher : int, optional
+        A file descriptor that becomes readable when the launcher this process works for is gone
+        (a fork server's connection): then the kernel is stopped as if the launcher had been.
+    """
     limits = plan.limits
     cgroup = _make_pids_cgroup(plan, limits["processes"])
     workdir = working_copy(os.getcwd(), plan.work_parent)
@@ -59,12 +90,15 @@ def run_kernel(plan, module, args):
     if plan.namespaces and world.user is not None:
         _give_to(world.user, [*writable, *connection])
     reports, report_to = os.pipe()
-    child = _start(plan, world, [sys.executable, "-I", "-m", module, *args], workdir, cgroup, report_to)
+    child = _start(plan, world, functools.partial(start, module, args), workdir, cgroup, report_to)
     os.close(report_to)
     _forward_termination(child, plan)
     try:
-        code = _wait(child, limits["wall_seconds"])
-        if code is None:
+        code = _wait(child, limits["wall_seconds"], launcher)
+        if code == ABANDONED:
+            _kill_everything(child, plan)
+            code = 128 + signal.SIGTERM
+        elif code is None:
             _record_ending(plan, "wall clock", f"the notebook ran longer than its {limits['wall_seconds']:g} s limit")
             _kill_everything(child, plan)
             code = WALL_CLOCK_EXIT_CODE
@@ -121,13 +155,13 @@ def _give_to(user, paths):
                 os.chown(os.path.join(folder, name), user, user, follow_symlinks=False)
 
 
-def _start(plan, world, command, workdir, cgroup, report_to):
-    """Fork the sandboxed process tree; return the pid of its outermost process."""
+def _start(plan, world, program, workdir, cgroup, report_to):
+    """Fork the sandboxed process tree that ends in ``program(workdir, environment)``; the pid of its outermost process."""
     ready, ready_to = os.pipe()
     go, go_to = os.pipe()
     pid = os.fork()
     if pid == 0:
-        _child(plan, world, command, workdir, cgroup, (ready_to, go, report_to))
+        _child(plan, world, program, workdir, cgroup, (ready_to, go, report_to))
     os.close(ready_to)
     os.close(go)
     if plan.namespaces and os.read(ready, 1) == b"u":
@@ -138,14 +172,14 @@ def _start(plan, world, command, workdir, cgroup, report_to):
     return pid
 
 
-def _child(plan, world, command, workdir, cgroup, pipes):
+def _child(plan, world, program, workdir, cgroup, pipes):
     """The forked launcher: limits, then exec (no namespaces) or namespaces and their init. Never returns."""
     ready_to, go, report_to = pipes
     try:
         _limit_child(plan.limits, cgroup)
         if not plan.namespaces:
             os.setsid()  # its own process group, so that all of it can be killed
-            _exec(command, workdir, {})
+            program(workdir, {})
         if _libc().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC) != 0:
             raise OSError(ctypes.get_errno(), f"unshare: {os.strerror(ctypes.get_errno())}")
         os.write(ready_to, b"u")
@@ -153,7 +187,7 @@ def _child(plan, world, command, workdir, cgroup, pipes):
             raise OSError("the launcher did not map the namespace's users")
         init = os.fork()
         if init == 0:
-            os._exit(_init(world, plan.limits, command, workdir, report_to))
+            os._exit(_init(world, plan.limits, program, workdir, report_to))
         os._exit(os.waitstatus_to_exitcode(os.waitpid(init, 0)[1]) & 0xFF)
     except BaseException:
         traceback.print_exc()
@@ -172,7 +206,7 @@ def _map_users(pid, user):
     Path(f"/proc/{pid}/gid_map").write_text(f"0 {gid} 1\n{extra}")
 
 
-def _init(world, limits, command, workdir, report_to):
+def _init(world, limits, program, workdir, report_to):
     """The PID namespace's init: build the world, start the unprivileged process, reap orphans; its exit code."""
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # and with it the whole PID namespace
     try:
@@ -180,15 +214,13 @@ def _init(world, limits, command, workdir, report_to):
     except OSError as error:  # the grader's problem, not the student's: say so
         _report(report_to, "sandbox error", f"the sandbox could not build its read-only world: {error}")
         return SETUP_FAILED_EXIT_CODE
-    # ipykernel would take its parent, this init (PID 1), for a dead one and quit; "1" turns its
-    # parent polling off (the namespace ends with the launcher anyway) and keeps it quiet.
-    environment = {"HOME": home, "TMPDIR": "/tmp", "MPLCONFIGDIR": f"{home}/matplotlib",
-                   "IPYTHONDIR": f"{home}/ipython", "JPY_PARENT_PID": "1"}
+    environment = {"HOME": home, "MPLCONFIGDIR": f"{home}/matplotlib", "IPYTHONDIR": f"{home}/ipython",
+                   **SANDBOXED_ENVIRONMENT}
     kernel = os.fork()
     if kernel == 0:
         try:
             drop_privileges(world.user)
-            _exec(command, workdir, environment)
+            program(workdir, environment)
         except BaseException as error:
             _report(report_to, "sandbox error", f"the sandbox could not drop its privileges: {error}")
             os._exit(SETUP_FAILED_EXIT_CODE)
@@ -199,11 +231,6 @@ def _init(world, limits, command, workdir, report_to):
             if code < 0:
                 _report(report_to, *_signal_ending(limits, -code))
             return code & 0xFF
-
-
-def _exec(command, workdir, environment):
-    os.chdir(workdir)
-    os.execve(command[0], command, {**os.environ, **environment})
 
 
 def _limit_child(limits, cgroup):
@@ -243,12 +270,15 @@ def _make_pids_cgroup(plan, processes):
     return cgroup
 
 
-def _wait(pid, seconds):
-    """The exit code of ``pid``, or None if it still runs after ``seconds``."""
+def _wait(pid, seconds, launcher=None):
+    """The exit code of ``pid``; None if it still runs after ``seconds``; :data:`ABANDONED` if ``launcher`` became readable first."""
     handle = os.pidfd_open(pid)
     try:
-        if not select.select([handle], [], [], seconds)[0]:
+        ready = select.select([handle, *([] if launcher is None else [launcher])], [], [], seconds)[0]
+        if not ready:
             return None
+        if handle not in ready:
+            return ABANDONED
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     finally:
         os.close(handle)
