@@ -18,12 +18,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from cs231kit.course import load_course_module
 from cs231kit.grading import reports
 from cs231kit.grading.autograde import grade_assignment
 from cs231kit.grading.demo import copy_course
-from cs231kit.grading.feedback import latex_to_mathml
+from cs231kit.grading.feedback import MISSING_ALT_TEXT, latex_to_mathml, with_alt_texts
 from cs231kit.grading.export import gradebook_result
 from cs231kit.grading.gradebook import VERIFICATION_ERROR, record_verification
 from cs231kit.grading import outcomes
@@ -205,6 +206,23 @@ def test_feedback_draws_maths_without_scripts_and_wraps_lines(graded_class):
     assert "<math" in page and "<script" not in page and "mathjax" not in page.lower()
     assert "white-space: pre-wrap" in page
     assert "pending: 1 point, not graded yet" in page
+
+
+def test_images_without_an_alt_text_get_nbconverts_and_the_others_keep_theirs():
+    page = '<p><img src="a.png"><IMG ALT="x" src=b><img\nsrc=c alt=y><image src=d>'
+    assert with_alt_texts(page) == f'<p><img alt="{MISSING_ALT_TEXT}" src="a.png"><IMG ALT="x" src=b><img\nsrc=c alt=y><image src=d>'
+
+
+@ON_THE_GRADED_CLASS
+@pytest.mark.slow
+def test_feedback_pages_leave_nothing_to_nbconverts_accessibility_pass(graded_class):
+    """The feedback exporter skips ``HTMLExporter``'s second parse of the page (half of its time); on the
+    kit's pages that pass would change nothing: every image (the notebook's figures) has an alt text, and
+    the classic template has no JupyterLab cells to give a tab index."""
+    course, _ = graded_class
+    page = BeautifulSoup(_feedback_path(course, "reference").read_text(), features="html.parser")
+    assert page.select("img") and page.select("img:not([alt])") == []
+    assert page.select(".jp-Notebook div.jp-Cell-inputWrapper, .jp-Notebook div.jp-OutputArea-output") == []
 
 
 @ON_THE_GRADED_CLASS
