@@ -378,11 +378,8 @@ class KernelSandbox:
 
 def _forkserver_socket(path):
     """A listening Unix socket at ``path`` for the fork server (bound here, so no launcher can come too early)."""
-    if len(str(path)) > UNIX_SOCKET_PATH_MAX:
-        raise OSError(f"the sandbox's scratch folder {path.parent} has too long a path for Unix sockets "
-                      f"({UNIX_SOCKET_PATH_MAX} bytes): set TMPDIR to a shorter folder")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
+    listener.bind(_checked_socket_path(path))
     listener.listen(FORKSERVER_BACKLOG)
     return listener
 
@@ -396,11 +393,15 @@ def _start_forkserver(listener, environment, cwd):
 
 def _socket_prefix(folder):
     """The prefix of the kernel's Unix socket paths (``<prefix>-<n>``), checked against the length limit."""
-    prefix = str(folder / "k")
-    if len(prefix) + 8 > UNIX_SOCKET_PATH_MAX:
-        raise OSError(f"the sandbox's socket folder {folder} has too long a path for Unix sockets "
+    return _checked_socket_path(folder / "k", suffix_bytes=8)
+
+
+def _checked_socket_path(path, suffix_bytes=0):
+    """``path`` as a string, if it (with ``suffix_bytes`` more) fits a Unix socket address; else OSError with advice."""
+    if len(str(path)) + suffix_bytes > UNIX_SOCKET_PATH_MAX:
+        raise OSError(f"the sandbox's socket folder {path.parent} has too long a path for Unix sockets "
                       f"({UNIX_SOCKET_PATH_MAX} bytes): set TMPDIR to a shorter folder")
-    return prefix
+    return str(path)
 
 
 def remove_cgroup(cgroup):
