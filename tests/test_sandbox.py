@@ -30,6 +30,7 @@ from cs231kit.grading.autograde import BatchSetup, share_offline_dataset
 from cs231kit.grading.sandbox import (PROTECTIONS, KernelSandbox, Limits, describe_isolation, missing_protections,
                                       probe_isolation)
 from cs231kit.grading.sandbox_world import plan_world, python_paths
+from cs231kit.grading.sandbox_start import ENVIRONMENT_VARIABLE
 from cs231kit.grading.session import grading_environment
 
 ISOLATION = probe_isolation()
@@ -607,3 +608,43 @@ def test_a_sandbox_whose_fork_server_died_still_starts_its_kernels_cold(course):
         kernel.client.wait_for_ready(timeout=60)
         output, error = kernel.run("import sys; print('numpy' in sys.modules, 6 * 7)")
         assert (output.split(), error) == (["False", "42"], None)
+
+
+ENVIRONMENT_VIEW = """
+import json, os
+views = {"os.environ": sorted(os.environ)}
+for pid in ["self", *(p for p in os.listdir("/proc") if p.isdigit())]:
+    try:
+        entries = open(f"/proc/{pid}/environ", "rb").read().split(b"\\0")
+    except OSError:
+        continue
+    views[pid] = sorted(entry.split(b"=")[0].decode() for entry in entries if entry)
+print(json.dumps(views))
+"""
+
+
+def test_student_code_sees_nothing_of_the_graders_own_environment_warm_or_cold(course, monkeypatch):
+    """An instructor's token in the grader's environment, and the sandbox's plan, never reach student code: not in
+    its environment nor in the first environment of any process it can see (with namespaces: the fork server's
+    children are forked from memory that held the server's first environment), warm and, its server gone, cold.
+    It keeps what it needs: PATH, a home, the course's dataset setting."""
+    monkeypatch.setenv("GRADESCOPE_API_TOKEN", "an instructor's secret")
+    monkeypatch.setenv(data.DATASET_ENV, "offline")
+    outputs = []
+    with sandboxed_kernel(course) as (kernel, manager, sandbox):
+        outputs.append(kernel.run(ENVIRONMENT_VIEW))
+        if sandbox._forkserver:
+            sandbox._forkserver.kill()
+            sandbox._forkserver.wait()
+            manager.restart_kernel(now=True)
+            kernel.client.wait_for_ready(timeout=60)
+            outputs.append(kernel.run(ENVIRONMENT_VIEW + "import sys; assert 'numpy' not in sys.modules"))
+    assert len(outputs) == (2 if ISOLATION["namespaces"] else 1)
+    for output, error in outputs:
+        assert error is None, output
+        views = json.loads(output)
+        # Without a PID namespace the kernel sees every process of its user, its launcher's first environment too.
+        seen = views if ISOLATION["namespaces"] else {name: views[name] for name in ("os.environ", "self")}
+        assert {"os.environ", "self"} <= set(seen)
+        assert [name for name, names in seen.items() if {"GRADESCOPE_API_TOKEN", ENVIRONMENT_VARIABLE} & set(names)] == []
+        assert {"PATH", "HOME", data.DATASET_ENV, "CS231KIT_COURSE_ROOT"} <= set(views["os.environ"])

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,6 +49,9 @@ SANDBOXED_ENVIRONMENT = {
     "JPY_PARENT_PID": "1",
 }
 """Variables of every sandboxed process with namespaces (besides its home's), the same in every sandbox."""
+INHERITED_VARIABLES = ("PATH", "HOME", "TMPDIR", "LANG", "LANGUAGE", "TZ")
+"""Of the grader's own environment, what sandboxed processes keep (with every ``LC_*`` and what grading
+sets, :func:`sandboxed_environment`): an instructor's tokens and keys never reach student code."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,8 @@ def _observe_protections(namespaces):
         for name in ("cwd", "out", "status", "work"):
             (scratch / name).mkdir()
         plan = SandboxPlan(asdict(Limits(wall_seconds=30)), [[str(scratch), []]], [], [str(scratch / "out")],
-                           namespaces, None, "", str(scratch / "status"), str(scratch / "work"))
+                           namespaces, None, "", str(scratch / "status"), str(scratch / "work"),
+                           environment=sandboxed_environment(os.environ, {}))
         code = launch(plan, PROBE_MODULE, [scratch / "out" / "report.json"], scratch / "cwd", subprocess.DEVNULL)
         try:
             return json.loads((scratch / "out" / "report.json").read_text()) if code == 0 else None
@@ -208,6 +212,9 @@ class SandboxPlan:
     forkserver : str or None
         The Unix socket of the sandbox's fork server (:mod:`cs231kit.grading.sandbox_forkserver`),
         which starts the sandboxed process warm; None: the launcher starts it cold.
+    environment : dict
+        The whole environment of the sandboxed process (:func:`sandboxed_environment`), to which the
+        launcher adds its private home's variables and :data:`SANDBOXED_ENVIRONMENT`.
     """
 
     limits: dict
@@ -221,6 +228,7 @@ class SandboxPlan:
     work_parent: str
     home_template: str | None = None
     forkserver: str | None = None
+    environment: dict = field(default_factory=dict)
 
     def to_environment(self):
         """``{ENVIRONMENT_VARIABLE: json}`` for the kernel's environment."""
@@ -230,6 +238,29 @@ class SandboxPlan:
     def from_environment(cls, environ=os.environ):
         """The plan the grader put into the environment."""
         return cls(**json.loads(environ[ENVIRONMENT_VARIABLE]))
+
+
+def sandboxed_environment(environ, own):
+    """The whole environment of a sandboxed process (its launcher adds its home's variables).
+
+    Parameters
+    ----------
+    environ : mapping
+        The grader's environment, of which only :data:`INHERITED_VARIABLES`, every ``LC_*`` and what
+        grading sets (:data:`~cs231kit.grading.session.GRADING_ENVIRONMENT` and the course's dataset,
+        :func:`~cs231kit.data.dataset_environment`) are kept.
+    own : dict
+        The sandbox's own variables, added last.
+
+    Returns
+    -------
+    dict of str
+    """
+    from ..data import DATA_DIR_ENV, DATASET_ENV, OFFLINE_CACHE_ENV
+    from .session import GRADING_ENVIRONMENT
+
+    granted = {*INHERITED_VARIABLES, *GRADING_ENVIRONMENT, DATASET_ENV, DATA_DIR_ENV, OFFLINE_CACHE_ENV}
+    return {**{name: value for name, value in environ.items() if name in granted or name.startswith("LC_")}, **own}
 
 
 def hidden_course_paths(root, keep=()):
@@ -300,29 +331,29 @@ class KernelSandbox:
         private = [[str(scratch.parent if self.scratch_parent else scratch), []]]
         private += [[str(p), []] for p in [*_jupyter_runtime_dirs(), *self.hidden]]
         self._cgroups = (_pids_cgroup_root() if os.geteuid() == 0 else None, f"cs231kit-{scratch.name}-")
+        # The kernel runs outside the course tree: the hidden tests find the course through this variable.
+        own = {"CS231KIT_COURSE_ROOT": str(self.root.resolve()), "JUPYTER_PATH": str(scratch),
+               "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"), "MPLCONFIGDIR": str(scratch / "home" / "matplotlib"),
+               "IPYTHONDIR": str(scratch / "home" / "ipython")}
         plan = SandboxPlan(asdict(self.limits), hidden_course_paths(self.root, private),
                            [str(self.root.resolve()), *self.shared], [],
                            self.isolation["namespaces"], *self._cgroups, str(self.status_dir), str(scratch / "work"),
-                           str(scratch / "home"))
+                           str(scratch / "home"), environment=sandboxed_environment(os.environ, own))
         listener = _forkserver_socket(scratch / "forkserver") if plan.namespaces else None
         if listener is not None:
             plan = replace(plan, forkserver=listener.getsockname())
         self._isolated_plan = replace(plan, limits={**plan.limits, "wall_seconds": self.limits.verify_seconds},
                                       hidden=verification_hidden_paths(self.root, private), readable=self.shared,
                                       writable=[])
-        # The kernel runs outside the course tree: the hidden tests find the course through this variable.
-        self.environment = {**plan.to_environment(), "CS231KIT_COURSE_ROOT": str(self.root.resolve()),
-                            "JUPYTER_PATH": str(scratch),
-                            "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-                            "MPLCONFIGDIR": str(scratch / "home" / "matplotlib"),
-                            "IPYTHONDIR": str(scratch / "home" / "ipython")}
+        self.environment = {**plan.to_environment(), **own}
         self.config = {"Execute": {"kernel_name": KERNEL_NAME, "kernel_manager_class": KERNEL_MANAGER}}
         if plan.namespaces:
             # No network in the kernel's namespace: kernel and grader talk over Unix sockets.
             self.config["KernelManager"] = {"transport": "ipc", "ip": _socket_prefix(scratch / "ipc")}
-        # Started last, with the environment its sandboxed processes get: some modules read it at import
-        # (ipykernel reads JPY_PARENT_PID).
-        environment = {**os.environ, **self.environment, **SANDBOXED_ENVIRONMENT}
+        # Started last, with the environment its sandboxed processes get (and no other: the server's first
+        # environment stays in the memory they are forked from); some modules read it at import (ipykernel
+        # reads JPY_PARENT_PID).
+        environment = {**plan.environment, **SANDBOXED_ENVIRONMENT}
         self._forkserver = listener and _start_forkserver(listener, environment, scratch)
         return self
 

@@ -10,7 +10,7 @@ anything of a submission or of the course tree), then forks a child for each lau
 
 The server never reads a request: its memory holds nothing of any submission, so no kernel forked
 from it can find another's data there. Its child reads the request (the launcher's standard
-streams, working folder, environment and arguments) and plays the launcher's part
+streams, working folder, sandbox plan and arguments) and plays the launcher's part
 (:func:`~cs231kit.grading.sandbox_kernel.run_kernel`: limits, namespaces, read-only world, dropped
 privileges); the sandboxed process at its end then runs the module in the interpreter it has
 (:func:`run_module_here`). Before that it closes every file descriptor but its standard streams (as
@@ -87,7 +87,8 @@ def _serve(connection):
 
 
 def _take_request(connection):
-    """Read a launcher's request and become it: its standard streams, folder and environment; its arguments."""
+    """Read a launcher's request and become it: its standard streams, folder and environment (its sandbox's plan
+    only); its arguments."""
     size, streams, _, _ = socket.recv_fds(connection, SIZE.size, len(STANDARD_STREAMS))
     if len(streams) != len(STANDARD_STREAMS):
         raise OSError("the launcher did not send its standard streams")
@@ -103,13 +104,15 @@ def _take_request(connection):
 
 
 def run_module_here(module, args, workdir, environment):
-    """Run ``module`` as ``__main__`` in this interpreter, as ``python -I -m module *args`` would; exit with its code.
+    """Run ``module`` as ``__main__`` in this interpreter, as ``python -I -m module *args`` would, with
+    ``environment`` (and nothing of this one's); exit with its code.
 
     Called in the sandboxed process, after it dropped its privileges (see the module docstring).
     """
     code = 1
     try:
         os.chdir(workdir)
+        os.environ.clear()
         os.environ.update(environment)
         os.closerange(max(STANDARD_STREAMS) + 1, os.sysconf("SC_OPEN_MAX"))
         _libc().prctl(PR_SET_DUMPABLE, 1)

@@ -59,10 +59,10 @@ def parse_arguments(argv):
 
 
 def exec_module(module, args, workdir, environment):
-    """Become ``python -I -m module *args`` in ``workdir``, with ``environment`` added to this one's."""
+    """Become ``python -I -m module *args`` in ``workdir``, with ``environment`` (and nothing of this one's)."""
     os.chdir(workdir)
     command = [sys.executable, "-I", "-m", module, *args]
-    os.execve(command[0], command, {**os.environ, **environment})
+    os.execve(command[0], command, environment)
 
 
 def run_kernel(plan, module, args, start=exec_module, launcher=None):
@@ -179,7 +179,7 @@ def _child(plan, world, program, workdir, cgroup, pipes):
         _limit_child(plan.limits, cgroup)
         if not plan.namespaces:
             os.setsid()  # its own process group, so that all of it can be killed
-            program(workdir, {})
+            program(workdir, plan.environment)
         if _libc().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC) != 0:
             raise OSError(ctypes.get_errno(), f"unshare: {os.strerror(ctypes.get_errno())}")
         os.write(ready_to, b"u")
@@ -187,7 +187,7 @@ def _child(plan, world, program, workdir, cgroup, pipes):
             raise OSError("the launcher did not map the namespace's users")
         init = os.fork()
         if init == 0:
-            os._exit(_init(world, plan.limits, program, workdir, report_to))
+            os._exit(_init(world, plan, program, workdir, report_to))
         os._exit(os.waitstatus_to_exitcode(os.waitpid(init, 0)[1]) & 0xFF)
     except BaseException:
         traceback.print_exc()
@@ -206,7 +206,7 @@ def _map_users(pid, user):
     Path(f"/proc/{pid}/gid_map").write_text(f"0 {gid} 1\n{extra}")
 
 
-def _init(world, limits, program, workdir, report_to):
+def _init(world, plan, program, workdir, report_to):
     """The PID namespace's init: build the world, start the unprivileged process, reap orphans; its exit code."""
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # and with it the whole PID namespace
     try:
@@ -214,8 +214,8 @@ def _init(world, limits, program, workdir, report_to):
     except OSError as error:  # the grader's problem, not the student's: say so
         _report(report_to, "sandbox error", f"the sandbox could not build its read-only world: {error}")
         return SETUP_FAILED_EXIT_CODE
-    environment = {"HOME": home, "MPLCONFIGDIR": f"{home}/matplotlib", "IPYTHONDIR": f"{home}/ipython",
-                   **SANDBOXED_ENVIRONMENT}
+    environment = {**plan.environment, "HOME": home, "MPLCONFIGDIR": f"{home}/matplotlib",
+                   "IPYTHONDIR": f"{home}/ipython", **SANDBOXED_ENVIRONMENT}
     kernel = os.fork()
     if kernel == 0:
         try:
@@ -229,7 +229,7 @@ def _init(world, limits, program, workdir, report_to):
         if pid == kernel:
             code = os.waitstatus_to_exitcode(status)
             if code < 0:
-                _report(report_to, *_signal_ending(limits, -code))
+                _report(report_to, *_signal_ending(plan.limits, -code))
             return code & 0xFF
 
 

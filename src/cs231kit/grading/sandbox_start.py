@@ -4,7 +4,7 @@
 
 When the sandbox plan (in the environment) names a fork server (:mod:`cs231kit.grading.sandbox_forkserver`),
 this process hands its request to it (:func:`request`): its standard streams, working folder,
-environment and arguments. It then waits for the exit code, forwards SIGTERM, and closes its connection
+sandbox plan and arguments. It then waits for the exit code, forwards SIGTERM, and closes its connection
 when it dies, which stops the sandboxed process. Without a server, or if none answers, it runs the
 launcher (:mod:`cs231kit.grading.sandbox_kernel`) itself. It imports nothing but the standard library's
 smallest modules, about 0.03 s instead of the launcher's 0.12 s, twice per graded submission.
@@ -44,7 +44,9 @@ def request(address, argv):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         try:
             connection.connect(address)
-            body = json.dumps({"argv": argv, "cwd": os.getcwd(), "environment": dict(os.environ)}).encode()
+            # Of its environment, the plan only: the rest is the grader's, which no sandboxed process may hold.
+            plan = {ENVIRONMENT_VARIABLE: os.environ[ENVIRONMENT_VARIABLE]}
+            body = json.dumps({"argv": argv, "cwd": os.getcwd(), "environment": plan}).encode()
             socket.send_fds(connection, [SIZE.pack(len(body))], list(STANDARD_STREAMS))
             connection.sendall(body)
             server_child = receive(connection, CODE)
