@@ -1,10 +1,13 @@
 """The grader's step timers (``cs231kit.grading.timings``), which ``benchmarks/grading_throughput.py`` reads:
 nested steps, their spans, and spans of several processes on one clock."""
 
+import contextvars
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -33,6 +36,29 @@ def test_a_nested_step_is_named_after_its_parent_and_its_span_lies_inside_the_pa
     assert inner_end - inner_start >= 0.02
     steps, _ = read_timings(path)
     assert steps == {"grade/intake": [pytest.approx(inner_end - inner_start)], "grade": [pytest.approx(end - start)]}
+
+
+def test_steps_timed_in_threads_at_once_each_nest_in_their_creators_step_only(tmp_path, monkeypatch):
+    """The batch setup runs the references of several assignments in threads at once: each thread's step is
+    named after the step open where the thread was given its work, never after another thread's step."""
+    path = tmp_path / "timings.jsonl"
+    monkeypatch.setenv(TIMINGS_ENV, str(path))
+    both_open = threading.Barrier(2)
+
+    def reference(name):
+        with timed(f"reference {name}"):
+            both_open.wait(timeout=10)  # both steps open at once
+            with timed("verification"):
+                pass
+
+    with timed("batch setup"), ThreadPoolExecutor(2) as threads:
+        runs = [threads.submit(contextvars.copy_context().run, reference, name) for name in "ab"]
+        [run.result() for run in runs]
+    with timed("after"):
+        pass
+    steps, _ = read_timings(path)
+    assert set(steps) == {"batch setup", "batch setup/reference a", "batch setup/reference b", "after",
+                          "batch setup/reference a/verification", "batch setup/reference b/verification"}
 
 
 def test_the_spans_of_a_child_process_lie_on_the_parents_clock(tmp_path):

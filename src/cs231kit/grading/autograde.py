@@ -9,12 +9,13 @@ validated notebook of each submission in a folder of the grader's own, and nbgra
 """
 
 import contextlib
+import contextvars
 import json
 import multiprocessing
 import os
 import tempfile
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,16 +261,18 @@ class SubmissionGrader:
         return self._declared_probes[assignment]
 
     def batch_setup(self, assignments, offline_dataset=None):
-        """The :class:`BatchSetup` of ``assignments``: their released cells and reference outputs, computed here."""
-        released, references = {}, {}
-        for assignment in assignments:
-            released[assignment] = self._released_cells(assignment)
-            probes = self._probes(assignment).probes
-            try:
-                if probes:
-                    references[assignment] = self._reference(assignment, probes, list(released[assignment]))
-            except RuntimeError:  # a solution that fails its own verification: every submission records why
-                pass
+        """The :class:`BatchSetup` of ``assignments``: their released cells and reference outputs, computed here
+        (the reference runs of several assignments at once: each waits for its sandboxed process)."""
+        released = {assignment: self._released_cells(assignment) for assignment in assignments}
+        with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
+            runs = {assignment: threads.submit(contextvars.copy_context().run, self._reference, assignment,
+                                               self._probes(assignment).probes, list(released[assignment]))
+                    for assignment in assignments if self._probes(assignment).probes}
+        references = {}
+        for assignment, run in runs.items():
+            # A solution that fails its own verification has no references: every submission records why.
+            with contextlib.suppress(RuntimeError):
+                references[assignment] = run.result()
         return BatchSetup(offline_dataset, released, references)
 
     def _verification(self, assignment, student):

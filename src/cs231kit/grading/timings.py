@@ -9,13 +9,16 @@ cannot reach it (it lies outside everything they see), and nothing is recorded w
 """
 
 import contextlib
+import contextvars
 import json
 import os
 import time
 from collections import defaultdict
 
 TIMINGS_ENV = "CS231KIT_TIMINGS"
-_open_steps = []
+_open_steps = contextvars.ContextVar("open_steps", default=())
+"""The steps open around the running code: per thread (and task), which starts with its creator's when it
+runs in a copy of the creator's context (``contextvars.copy_context().run``)."""
 
 
 @contextlib.contextmanager
@@ -27,19 +30,20 @@ def timed(step):
     step : str
         Its name; a step timed inside another one is recorded as ``outer/step``.
     """
-    _open_steps.append(step)
+    steps = (*_open_steps.get(), step)
+    token = _open_steps.set(steps)
     start = time.perf_counter()
     try:
         yield
     finally:
         end = time.perf_counter()
-        record({"step": "/".join(_open_steps), "seconds": end - start, "end": end})
-        _open_steps.pop()
+        record({"step": "/".join(steps), "seconds": end - start, "end": end})
+        _open_steps.reset(token)
 
 
 def record_seconds(step, seconds):
     """Record a duration measured elsewhere (e.g. reported by a child process) as a step inside the open ones."""
-    record({"step": "/".join([*_open_steps, step]), "seconds": float(seconds)})
+    record({"step": "/".join([*_open_steps.get(), step]), "seconds": float(seconds)})
 
 
 def mark(event, **details):
