@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from queue import Empty
 
 import pytest
 from jupyter_client import KernelManager
@@ -73,11 +74,7 @@ def sandboxed_kernel(course, limits=SMALL, scratch_parent=None, shared=()):
 @contextlib.contextmanager
 def kernel_in(sandbox, cwd):
     """Start a kernel of ``sandbox`` (its environment already set) in ``cwd``: ``(Kernel, KernelManager)``."""
-    config = Config()
-    for section, values in sandbox.config.items():
-        for name, value in values.items():
-            setattr(config[section], name, value)
-    manager = KernelManager(kernel_name=sandbox.config["Execute"]["kernel_name"], config=config)
+    manager = KernelManager(kernel_name=sandbox.config["Execute"]["kernel_name"], config=sandbox_config(sandbox))
     manager.start_kernel(cwd=str(cwd))
     client = manager.client()
     client.start_channels()
@@ -87,6 +84,26 @@ def kernel_in(sandbox, cwd):
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def sandbox_config(sandbox):
+    """The traitlets ``Config`` of ``sandbox``'s settings (kernel spec, transport, kernel manager)."""
+    config = Config()
+    for section, values in sandbox.config.items():
+        for name, value in values.items():
+            setattr(config[section], name, value)
+    return config
+
+
+async def start_graded_kernel(sandbox, cwd):
+    """Start a kernel of ``sandbox`` in ``cwd`` with the graded kernels' manager, as nbgrader does:
+    ``(manager, client)``, the client's channels started."""
+    manager_class = import_item(sandbox.config["Execute"]["kernel_manager_class"])
+    manager = manager_class(kernel_name=sandbox.config["Execute"]["kernel_name"], config=sandbox_config(sandbox))
+    await manager.start_kernel(cwd=str(cwd))
+    client = manager.client()
+    client.start_channels()
+    return manager, client
 
 
 @pytest.fixture
@@ -505,15 +522,7 @@ def test_the_sandbox_manager_stops_a_kernel_through_its_launcher_which_still_cle
     cwd.mkdir(parents=True)
 
     async def run(sandbox):
-        config = Config()
-        for section, values in sandbox.config.items():
-            for name, value in values.items():
-                setattr(config[section], name, value)
-        manager_class = import_item(sandbox.config["Execute"]["kernel_manager_class"])
-        manager = manager_class(kernel_name=sandbox.config["Execute"]["kernel_name"], config=config)
-        await manager.start_kernel(cwd=str(cwd))
-        client = manager.client()
-        client.start_channels()
+        manager, client = await start_graded_kernel(sandbox, cwd)
         try:
             await client.wait_for_ready(timeout=60)
             await client.execute_interactive("open('left-behind', 'w').write('x')", timeout=60)
@@ -530,6 +539,42 @@ def test_the_sandbox_manager_stops_a_kernel_through_its_launcher_which_still_cle
         assert exit_code == 128 + signal.SIGTERM  # the launcher's own handler, which cleans up, ended it
         assert not left.exists() and list((sandbox.scratch / "work").iterdir()) == []
     assert not (cwd / "left-behind").exists()
+
+
+def test_the_sandbox_managers_client_is_ready_at_the_kernels_idle_status_not_after_a_silence(course):
+    """jupyter_client's clients end their wait for a new kernel by listening to IOPub until it was silent for
+    0.2 s. The graded kernels' client stops at the idle status that follows its kernel_info reply: its last
+    read of IOPub before it is ready brings that status, it does not time out; and the kernel then runs cells."""
+    cwd = course / "autograder" / "autograded" / "student" / "toy"
+    cwd.mkdir(parents=True)
+
+    async def run(sandbox):
+        manager, client = await start_graded_kernel(sandbox, cwd)
+        reads, read = [], client.iopub_channel.get_msg
+
+        async def recorded_read(*args, **kwargs):
+            try:
+                message = await read(*args, **kwargs)
+            except Empty:
+                reads.append("silence")
+                raise
+            reads.append((message["msg_type"], message["content"].get("execution_state"),
+                          message["parent_header"].get("msg_type")))
+            return message
+
+        try:
+            client.iopub_channel.get_msg = recorded_read
+            await client.wait_for_ready(timeout=60)
+            ready_reads = list(reads)
+            reply = await client.execute_interactive("print(6 * 7)", timeout=60, output_hook=lambda message: None)
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel()
+        return ready_reads, reply["content"]["status"]
+
+    with KernelSandbox(course, SMALL) as sandbox, grading_environment(sandbox.environment):
+        ready_reads, status = asyncio.run(run(sandbox))
+    assert ready_reads[-1] == ("status", "idle", "kernel_info_request") and status == "ok", ready_reads
 
 
 FORKSERVER_VIEW = """

@@ -42,10 +42,10 @@ from .sandbox import SandboxPlan
 from .sandbox_kernel import PR_SET_PDEATHSIG, _libc, parse_arguments, run_kernel
 from .sandbox_start import CODE, SETUP_FAILED_EXIT_CODE, SIZE, STANDARD_STREAMS, receive_bytes
 
-WARM_MODULES = ("ipykernel.kernelapp", "IPython.core.inputtransformer2", "matplotlib.pyplot",
+WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.inputtransformer2", "matplotlib.pyplot",
                 "cs231kit.grading.verify_child")
-"""The kernel, and the verification child with everything it imports first: numpy, scipy and the course's
-helper modules, which are what the notebooks import."""
+"""The kernel (with its debugger's modules, which its start imports), and the verification child with everything
+it imports first: numpy, scipy and the course's helper modules, which are what the notebooks import."""
 PR_SET_DUMPABLE = 4
 
 
