@@ -42,10 +42,12 @@ from .sandbox import SandboxPlan
 from .sandbox_kernel import PR_SET_PDEATHSIG, _libc, parse_arguments, run_kernel
 from .sandbox_start import CODE, SETUP_FAILED_EXIT_CODE, SIZE, STANDARD_STREAMS, receive_bytes
 
-WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.inputtransformer2", "matplotlib.pyplot",
+WARM_MODULES = ("ipykernel.kernelapp", "IPython.core.inputtransformer2", "matplotlib.pyplot",
                 "cs231kit.grading.verify_child")
-"""The kernel (with its debugger's modules, which its start imports), and the verification child with everything
-it imports first: numpy, scipy and the course's helper modules, which are what the notebooks import."""
+"""The kernel, and the verification child with everything it imports first: numpy, scipy and the course's
+helper modules, which are what the notebooks import. Not ipykernel's debugger (debugpy), which every kernel
+start imports (60 ms): imported before the fork, it made a restarted kernel's client miss its replies now and
+then (2 of 14 runs of the fork-server test)."""
 PR_SET_DUMPABLE = 4
 
 
