@@ -9,7 +9,9 @@ the ratios (the reference is measured in the same run, on the same machine, so t
 3. ``cs231kit grade <a> --jobs N``: sandboxed kernels, N at a time.
 
 Also reported: the time to execute the notebook alone (nbclient, no grading), so that the overhead
-per submission beyond executing the notebook is visible, and where a ``cs231kit grade`` run spends
+per submission beyond executing the notebook is visible, and the part of it that draws the figures
+(the same notebook executed again without any image format: graded kernels draw every figure, which
+the feedback and the hand grading of written answers show); and where a ``cs231kit grade`` run spends
 its time per submission (from the grader's own timers, :mod:`cs231kit.grading.timings`):
 
 - start: the sandboxed kernel's launch until it answers, and the verification child's start;
@@ -167,8 +169,12 @@ def dataset_seconds():
         return built, time.perf_counter() - start
 
 
-def notebook_execution_seconds(course, assignment, repeats=2):
-    """Mean time to execute the reference submission's notebook alone (no grading)."""
+def notebook_execution_seconds(course, assignment, repeats=2, figures=True):
+    """Mean time to execute the reference submission's notebook alone (no grading).
+
+    ``figures=False``: the kernel's inline backend has no image format, so that no figure is drawn
+    (each shows as its text summary); the difference is what drawing the figures costs.
+    """
     path = next((course / "autograder" / "submitted" / "reference" / assignment).glob("*.ipynb"))
     times = []
     for _ in range(repeats):
@@ -176,6 +182,7 @@ def notebook_execution_seconds(course, assignment, repeats=2):
         start = time.perf_counter()
         with grading_environment():
             NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                           extra_arguments=[] if figures else ["--InlineBackend.figure_formats=set()"],
                            resources={"metadata": {"path": str(path.parent)}}).execute()
         times.append(time.perf_counter() - start)
     return sum(times) / len(times)
@@ -195,6 +202,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="cs231kit-bench-") as scratch:
         course, count = prepare_course(scratch, args.assignment, args.copies)
         execute = notebook_execution_seconds(course, args.assignment)
+        drawing = execute - notebook_execution_seconds(course, args.assignment, figures=False)
         loading_cells = dataset_cells(course, args.assignment)
         seconds, breakdowns = {}, {}
         for name, (command, _) in runs.items():
@@ -205,7 +213,8 @@ def main(argv=None):
                 breakdowns[name] = breakdown(timings, loading_cells, count, run)
     reference = seconds["nbgrader autograde (sequential, no sandbox)"]
     print(f"{count} submissions of '{args.assignment}' on {os.cpu_count()} cores; "
-          f"executing the notebook alone takes {execute:.1f} s")
+          f"executing the notebook alone takes {execute:.1f} s, of which drawing its figures {drawing:.1f} s "
+          f"({drawing / execute:.0%})")
     print(f"{'run':<45} {'s/submission':>12} {'overhead':>9} {'speed-up':>9}")
     for name, total in seconds.items():
         per_worker = total * runs[name][1] / count  # time one worker spends on one submission
