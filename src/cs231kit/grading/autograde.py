@@ -264,10 +264,11 @@ class SubmissionGrader:
         """The :class:`BatchSetup` of ``assignments``: their released cells and reference outputs, computed here
         (the reference runs of several assignments at once: each waits for its sandboxed process)."""
         released = {assignment: self._released_cells(assignment) for assignment in assignments}
+        probes = {assignment: self._probes(assignment).probes for assignment in assignments}
         with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
             runs = {assignment: threads.submit(contextvars.copy_context().run, self._reference, assignment,
-                                               self._probes(assignment).probes, list(released[assignment]))
-                    for assignment in assignments if self._probes(assignment).probes}
+                                               probes[assignment], list(released[assignment]))
+                    for assignment in assignments if probes[assignment]}
         references = {}
         for assignment, run in runs.items():
             # A solution that fails its own verification has no references: every submission records why.
