@@ -23,13 +23,19 @@ its time per submission (from the grader's own timers, :mod:`cs231kit.grading.ti
   outputs), the workers' start, the workers' idle time while the last submissions finish, and the
   command's end (the grader's steps carry monotonic time stamps, so these line up across processes).
 
-Usage: ``python benchmarks/grading_throughput.py [--assignment loss] [--copies 2] [--jobs N]``
+``--rounds R`` repeats the three runs R times, one after another, and reports the medians and each round's
+speed-ups: each is taken within its round, so that the machine's drift over a long run is seen and partly
+cancels (on the 2-core machine here, nbgrader took 9.0 s per submission of the same class at one time and
+11.4 s an hour later; over three rounds of one run the speed-up of ``--jobs 2`` went from 2.12x to 1.82x).
+
+Usage: ``python benchmarks/grading_throughput.py [--assignment loss] [--copies 2] [--jobs N] [--rounds 3]``
 """
 
 import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +53,7 @@ from cs231kit.grading.simulate import load_simulated_class, write_simulated_clas
 from cs231kit.grading.timings import TIMINGS_ENV, read_timings, step_spans
 
 REPO = Path(__file__).resolve().parents[1]
+NBGRADER = "nbgrader autograde (sequential, no sandbox)"
 
 
 def prepare_course(scratch, assignment, copies):
@@ -193,10 +200,12 @@ def main(argv=None):
     parser.add_argument("--assignment", default="loss")
     parser.add_argument("--copies", type=int, default=1, help="copies of each simulated student")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of the three runs, one after another; each speed-up is taken within its round")
     args = parser.parse_args(argv)
     tools = Path(sys.executable).parent
     grade = [str(tools / "cs231kit"), "grade", args.assignment, "--no-feedback", "--jobs"]
-    runs = {"nbgrader autograde (sequential, no sandbox)": ([str(tools / "nbgrader"), "autograde", args.assignment], 1),
+    runs = {NBGRADER: ([str(tools / "nbgrader"), "autograde", args.assignment], 1),
             "cs231kit grade --jobs 1": (grade + ["1"], 1),
             f"cs231kit grade --jobs {args.jobs}": (grade + [str(args.jobs)], args.jobs)}
     with tempfile.TemporaryDirectory(prefix="cs231kit-bench-") as scratch:
@@ -204,25 +213,38 @@ def main(argv=None):
         execute = notebook_execution_seconds(course, args.assignment)
         drawing = execute - notebook_execution_seconds(course, args.assignment, figures=False)
         loading_cells = dataset_cells(course, args.assignment)
-        seconds, breakdowns = {}, {}
-        for name, (command, _) in runs.items():
-            timings = Path(scratch) / f"timings-{len(seconds)}.jsonl" if name.startswith("cs231kit") else None
-            run = timed(command, course, args.assignment, timings)
-            seconds[name] = run[1] - run[0]
-            if timings and timings.exists():
-                breakdowns[name] = breakdown(timings, loading_cells, count, run)
-    reference = seconds["nbgrader autograde (sequential, no sandbox)"]
+        seconds, breakdowns = {name: [] for name in runs}, {name: [] for name in runs if name != NBGRADER}
+        for round_number in range(args.rounds):
+            for index, (name, (command, _)) in enumerate(runs.items()):
+                timings = Path(scratch) / f"timings-{round_number}-{index}.jsonl" if name in breakdowns else None
+                run = timed(command, course, args.assignment, timings)
+                seconds[name].append(run[1] - run[0])
+                if timings and timings.exists():
+                    breakdowns[name].append(breakdown(timings, loading_cells, count, run))
     print(f"{count} submissions of '{args.assignment}' on {os.cpu_count()} cores; "
           f"executing the notebook alone takes {execute:.1f} s, of which drawing its figures {drawing:.1f} s "
           f"({drawing / execute:.0%})")
     print(f"{'run':<45} {'s/submission':>12} {'overhead':>9} {'speed-up':>9}")
-    for name, total in seconds.items():
+    speed_ups = {name: [reference / total for reference, total in zip(seconds[NBGRADER], totals)]
+                 for name, totals in seconds.items()}
+    for name, totals in seconds.items():
+        total = statistics.median(totals)
         per_worker = total * runs[name][1] / count  # time one worker spends on one submission
-        print(f"{name:<45} {total / count:>12.1f} {per_worker - execute:>8.1f}s {reference / total:>8.2f}x")
+        print(f"{name:<45} {total / count:>12.1f} {per_worker - execute:>8.1f}s "
+              f"{statistics.median(speed_ups[name]):>8.2f}x")
     print("overhead: per worker and submission, beyond executing the notebook; speed-up: against nbgrader")
-    print_breakdowns(breakdowns)
+    if args.rounds > 1:
+        print(f"medians of {args.rounds} rounds; speed-up in each round: " + "; ".join(
+            f"{name[len('cs231kit grade '):]} " + ", ".join(f"{ratio:.2f}x" for ratio in ratios)
+            for name, ratios in speed_ups.items() if name != NBGRADER))
+    print_breakdowns({name: mean_rows(rounds) for name, rounds in breakdowns.items() if rounds})
     built, read = dataset_seconds()
     print(f"offline dataset: built in {built:.2f} s, read from a saved copy in {read:.2f} s")
+
+
+def mean_rows(rounds):
+    """The rows ``(what, seconds)`` of several rounds' breakdowns, each the mean of its rounds."""
+    return [(rows[0][0], statistics.mean(seconds for _, seconds in rows)) for rows in zip(*rounds)]
 
 
 def print_breakdowns(breakdowns):
